@@ -24,7 +24,9 @@ constexpr size_t kMaxPendingOutputBytes = 1024 * 1024;
 // close does not turn into a reset that destroys the response in flight.
 constexpr uint64_t kLingerSeconds = 2;
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + strerror(errno); }
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + strerror(errno);
+}
 
 int open_listener(const ServerConfig& config, std::string* error) {
   sockaddr_storage addr{};
@@ -54,7 +56,8 @@ int open_listener(const ServerConfig& config, std::string* error) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
-    *error = errno_text(("bind " + config.bind_address + ":" + std::to_string(config.port)).c_str());
+    *error =
+        errno_text(("bind " + config.bind_address + ":" + std::to_string(config.port)).c_str());
     close(fd);
     return -1;
   }
@@ -240,7 +243,9 @@ void EventLoop::process_input(Connection& c) {
     const ParseResult r = parse_request(c.input.data() + offset, c.input_len - offset, req,
                                         config_.limits, c.scanned);
     if (r.status == ParseStatus::kIncomplete) {
-      c.scanned = c.input_len - offset;
+      // Once the head is complete only body bytes are missing: resuming the head search
+      // inside the body would never find its end.
+      c.scanned = req.head_bytes != 0 ? req.head_bytes : c.input_len - offset;
       break;
     }
     c.scanned = 0;
@@ -282,8 +287,7 @@ bool EventLoop::flush_output(Connection& c) {
 
 void EventLoop::update_interest(Connection& c) {
   uint32_t want = 0;
-  if (c.lingering ||
-      (!c.close_after_output && c.output.pending_bytes() < kMaxPendingOutputBytes)) {
+  if (c.lingering || (!c.close_after_output && c.output.pending_bytes() < kMaxPendingOutputBytes)) {
     want |= EPOLLIN;
   }
   if (!c.output.empty()) want |= EPOLLOUT;

@@ -18,8 +18,8 @@ namespace tsrv {
 class EventLoop {
  public:
   static std::unique_ptr<EventLoop> create(const ServerConfig& config,
-                                           const RequestHandler& handler,
-                                           ThreadCounters& counters, std::string* error);
+                                           const RequestHandler& handler, ThreadCounters& counters,
+                                           std::string* error);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;

@@ -48,9 +48,12 @@ struct ParseResult {
   size_t consumed;  // head_bytes + content_length when kComplete, else 0
 };
 
-// Parses one request from the start of buf[0, len). `scanned` is how many bytes an earlier
-// call on the same request already saw (0 the first time): the search for the end of the
-// head resumes there, so a client that sends one byte at a time costs O(n), not O(n^2).
+// Parses one request from the start of buf[0, len). `scanned` lets the search for the end of
+// the head resume where an earlier call on the same request stopped, so a client that sends
+// one byte at a time costs O(n), not O(n^2): pass 0 the first time, and after kIncomplete
+// pass req.head_bytes if it is non-zero (the head is complete, the body is not), else len.
+// Malformed input is reported once its blank line has arrived (until then: kIncomplete, or
+// kHeadTooLarge past the limit), so the result never depends on how the bytes were split.
 ParseResult parse_request(const char* buf, size_t len, HttpRequest& req,
                           const ParseLimits& limits = {}, size_t scanned = 0);
 

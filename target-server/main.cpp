@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
       "GET /read returns a random ~4.5 KB JSON product; GET /stats returns request and\n"
       "lock-wait counters per worker and in total."};
   app.add_option("--bind", config.bind_address, "Address to listen on")->capture_default_str();
-  app.add_option("--port", config.port, "TCP port")->capture_default_str()->check(CLI::Range(1, 65535));
+  app.add_option("--port", config.port, "TCP port")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
   app.add_option("--workers", config.workers,
                  "Prefork worker processes (SO_REUSEPORT); 0 serves from this process")
       ->capture_default_str()
@@ -35,7 +37,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
   const std::map<std::string, tsrv::RngMode> modes{{"locked", tsrv::RngMode::kLocked},
-                                                    {"pool", tsrv::RngMode::kPool}};
+                                                   {"pool", tsrv::RngMode::kPool}};
   app.add_option("--rng", config.rng,
                  "locked: one global RNG behind one mutex (the incident); "
                  "pool: 1M pre-drawn indices and an atomic cursor (the fix)")

@@ -51,8 +51,7 @@ std::string_view connection_header(const HttpRequest& req) {
 
 }  // namespace
 
-RequestHandler::RequestHandler(const ProductPool& products, RngMode mode,
-                               const StatsRegion& stats)
+RequestHandler::RequestHandler(const ProductPool& products, RngMode mode, const StatsRegion& stats)
     : mode_(mode), stats_(stats) {
   read_responses_.reserve(products.size());
   for (size_t i = 0; i < products.size(); ++i) {

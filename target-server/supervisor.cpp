@@ -132,8 +132,8 @@ class Supervisor {
       stats_.retire_worker(index);
       if (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerStartupFailed) return false;
       if (!config_.quiet) {
-        fprintf(stderr, "target-server: worker %u (pid %d) %s %d; starting a replacement\n",
-                index, pid, WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+        fprintf(stderr, "target-server: worker %u (pid %d) %s %d; starting a replacement\n", index,
+                pid, WIFSIGNALED(status) ? "killed by signal" : "exited with status",
                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
       }
       if (!spawn(index)) return false;

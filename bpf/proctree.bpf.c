@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Keeps the set of target processes current in the kernel: a child forked by a target joins
+ * at fork time, before it can run, so no worker's first events are missed; user space hears
+ * of every change through a ring buffer and snapshots what symbolization needs. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "proctree.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile bool follow_children = false;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, WAITPROF_MAX_TARGETS);
+  __type(key, __u32);  /* tgid */
+  __type(value, __u8); /* unused: presence is membership */
+} targets SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 256 * 1024);
+} proc_events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, WAITPROF_PROCTREE_DROP_KINDS);
+  __type(key, __u32);
+  __type(value, __u64);
+} proctree_drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 kind) {
+  __u64 *n = bpf_map_lookup_elem(&proctree_drops, &kind);
+  if (n) *n += 1;
+}
+
+static __always_inline void emit(__u32 kind, __u32 tgid, __u32 parent_tgid) {
+  struct waitprof_proc_event *e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
+  if (!e) {
+    count_drop(WAITPROF_DROP_EVENTS_FULL);
+    return;
+  }
+  e->kind = kind;
+  e->tgid = tgid;
+  e->parent_tgid = parent_tgid;
+  e->pad = 0;
+  e->timestamp_ns = bpf_ktime_get_ns();
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  bpf_ringbuf_submit(e, 0);
+}
+
+/* BPF_CORE_READ works under both tp_btf and raw_tp, so one handler serves both. */
+static __always_inline int handle_fork(struct task_struct *parent, struct task_struct *child) {
+  if (!follow_children) return 0;
+  __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+  __u32 child_tgid = BPF_CORE_READ(child, tgid);
+  if (child_tgid == parent_tgid) return 0; /* a new thread (CLONE_THREAD), not a process */
+  if (!bpf_map_lookup_elem(&targets, &parent_tgid)) return 0;
+  __u8 present = 1;
+  if (bpf_map_update_elem(&targets, &child_tgid, &present, BPF_ANY) != 0) {
+    count_drop(WAITPROF_DROP_TARGETS_FULL);
+    return 0;
+  }
+  emit(WAITPROF_PROC_FORK, child_tgid, parent_tgid);
+  return 0;
+}
+
+static __always_inline int handle_exec(void) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (bpf_map_lookup_elem(&targets, &tgid)) emit(WAITPROF_PROC_EXEC, tgid, 0);
+  return 0;
+}
+
+static __always_inline int handle_exit(struct task_struct *task) {
+  __u32 pid = BPF_CORE_READ(task, pid);
+  __u32 tgid = BPF_CORE_READ(task, tgid);
+  if (pid != tgid) return 0; /* only the thread-group leader's exit ends the process */
+  if (bpf_map_delete_elem(&targets, &tgid) == 0) emit(WAITPROF_PROC_EXIT, tgid, 0);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child) {
+  return handle_fork(parent, child);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child) {
+  return handle_fork(parent, child);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf) { return handle_exec(); }
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_raw) { return handle_exec(); }
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *task) { return handle_exit(task); }
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *task) { return handle_exit(task); }

@@ -1,0 +1,59 @@
+#include "proc_scan.h"
+
+#include <dirent.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace waitprof {
+
+std::optional<pid_t> parse_stat_ppid(const std::string& stat_text) {
+  // "pid (comm) state ppid ...": comm is arbitrary, so parse from the last ')'.
+  const size_t close = stat_text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(stat_text.substr(close + 1));
+  std::string state;
+  long ppid = -1;
+  if (!(rest >> state >> ppid) || ppid < 0) return std::nullopt;
+  return static_cast<pid_t>(ppid);
+}
+
+std::vector<pid_t> list_descendants(pid_t root, const std::string& proc_root) {
+  std::multimap<pid_t, pid_t> children;  // ppid -> pid
+  if (DIR* dir = opendir(proc_root.c_str())) {
+    while (dirent* e = readdir(dir)) {
+      char* end = nullptr;
+      const long pid = strtol(e->d_name, &end, 10);
+      if (*end != '\0' || pid <= 0) continue;
+      std::ifstream f(proc_root + "/" + e->d_name + "/stat");
+      std::stringstream text;
+      text << f.rdbuf();
+      if (auto ppid = parse_stat_ppid(text.str())) children.emplace(*ppid, pid);
+    }
+    closedir(dir);
+  }
+  std::vector<pid_t> out;
+  std::vector<pid_t> frontier{root};
+  while (!frontier.empty()) {
+    const pid_t p = frontier.back();
+    frontier.pop_back();
+    auto [lo, hi] = children.equal_range(p);
+    for (auto it = lo; it != hi; ++it) {
+      out.push_back(it->second);
+      frontier.push_back(it->second);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool process_exists(pid_t pid) {
+  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+}  // namespace waitprof

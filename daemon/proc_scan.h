@@ -1,0 +1,21 @@
+// The process tree as /proc shows it now: for the descendants that already exist when a
+// recording starts (BPF sees only forks that happen after attach).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace waitprof {
+
+// The parent pid out of /proc/PID/stat text; the comm field may hold spaces and parens.
+std::optional<pid_t> parse_stat_ppid(const std::string& stat_text);
+
+// Every live descendant of `root` (not root itself), in pid order.
+std::vector<pid_t> list_descendants(pid_t root, const std::string& proc_root = "/proc");
+
+bool process_exists(pid_t pid);
+
+}  // namespace waitprof

@@ -1,0 +1,123 @@
+#include "process_tree.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <vector>
+
+#include "proc_scan.h"
+#include "proctree.skel.h"
+
+namespace waitprof {
+
+namespace {
+
+// libbpf returns -errno; errno_error wants the positive value.
+Error libbpf_error(const std::string& what, int err) {
+  return errno_error(what, err < 0 ? -err : err);
+}
+
+// A kernel whose BTF describes the tracepoint accepts tp_btf, which reads arguments
+// directly instead of through probe reads.
+bool kernel_has_btf_tracepoint(const char* name) {
+  return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0;
+}
+
+int on_ring_event(void* ctx, void* data, size_t size) {
+  if (size < sizeof(waitprof_proc_event)) return 0;
+  auto* tree_fn = static_cast<ProcessTree::EventFn*>(ctx);
+  (*tree_fn)(*static_cast<const waitprof_proc_event*>(data));
+  return 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProcessTree>> ProcessTree::open(bool follow_children, EventFn on_event) {
+  std::unique_ptr<ProcessTree> tree(new ProcessTree());
+  tree->on_event_ = std::move(on_event);
+  tree->follow_children_ = follow_children;
+  tree->skel_ = proctree_bpf__open();
+  if (!tree->skel_) return libbpf_error("opening proctree.bpf.o", errno);
+  tree->skel_->rodata->follow_children = follow_children;
+
+  const bool btf = kernel_has_btf_tracepoint("sched_process_fork") &&
+                   kernel_has_btf_tracepoint("sched_process_exec") &&
+                   kernel_has_btf_tracepoint("sched_process_exit");
+  tree->attach_mode_ = btf ? "tp_btf" : "raw_tp";
+  for (bpf_program* prog :
+       {tree->skel_->progs.fork_btf, tree->skel_->progs.exec_btf, tree->skel_->progs.exit_btf}) {
+    bpf_program__set_autoload(prog, btf);
+  }
+  for (bpf_program* prog :
+       {tree->skel_->progs.fork_raw, tree->skel_->progs.exec_raw, tree->skel_->progs.exit_raw}) {
+    bpf_program__set_autoload(prog, !btf);
+  }
+  if (int err = proctree_bpf__load(tree->skel_); err) {
+    return libbpf_error("loading proctree.bpf.o into the kernel", err);
+  }
+  if (int err = proctree_bpf__attach(tree->skel_); err) {
+    return libbpf_error("attaching to sched_process_fork/exec/exit (" + tree->attach_mode_ + ")",
+                        err);
+  }
+  tree->events_ = ring_buffer__new(bpf_map__fd(tree->skel_->maps.proc_events), on_ring_event,
+                                   &tree->on_event_, nullptr);
+  if (!tree->events_) return libbpf_error("opening the proc_events ring buffer", errno);
+  return tree;
+}
+
+ProcessTree::~ProcessTree() {
+  ring_buffer__free(events_);
+  proctree_bpf__destroy(skel_);
+}
+
+Status ProcessTree::add_one(pid_t tgid) {
+  const __u32 key = static_cast<__u32>(tgid);
+  const __u8 present = 1;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.targets), &key, &present, BPF_ANY) != 0) {
+    return errno_error("adding pid " + std::to_string(tgid) + " to the targets map");
+  }
+  return {};
+}
+
+Status ProcessTree::add_root(pid_t tgid) {
+  if (Status s = add_one(tgid); !s) return s;
+  if (!follow_children_) return {};
+  // BPF tracks forks from now on; /proc supplies the children that already exist. Scan twice:
+  // a child that forked during the first scan, from a parent not yet in the map, shows now.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (pid_t child : list_descendants(tgid)) {
+      if (Status s = add_one(child); !s) return s;
+    }
+  }
+  return {};
+}
+
+bool ProcessTree::is_target(pid_t tgid) const {
+  const __u32 key = static_cast<__u32>(tgid);
+  __u8 value = 0;
+  return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.targets), &key, &value) == 0;
+}
+
+Status ProcessTree::poll(int timeout_ms) {
+  const int n = ring_buffer__poll(events_, timeout_ms);
+  if (n < 0 && n != -EINTR) return libbpf_error("polling the proc_events ring buffer", n);
+  return {};
+}
+
+std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> ProcessTree::drops() const {
+  std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> total{};
+  const int ncpus = libbpf_num_possible_cpus();
+  std::vector<__u64> per_cpu(ncpus > 0 ? ncpus : 1);
+  for (__u32 kind = 0; kind < WAITPROF_PROCTREE_DROP_KINDS; ++kind) {
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.proctree_drops), &kind, per_cpu.data()) == 0) {
+      for (__u64 v : per_cpu) total[kind] += v;
+    }
+  }
+  return total;
+}
+
+int ProcessTree::targets_map_fd() const {
+  return bpf_map__fd(skel_->maps.targets);
+}
+
+}  // namespace waitprof

@@ -1,0 +1,53 @@
+// User-space side of proctree.bpf.c: which processes are targets, and news of forks, execs
+// and exits in the target tree.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proctree.h"  // bpf/: the structs both sides share
+#include "util/result.h"
+
+struct proctree_bpf;
+struct ring_buffer;
+
+namespace waitprof {
+
+class ProcessTree {
+ public:
+  using EventFn = std::function<void(const waitprof_proc_event&)>;
+
+  // Opens, loads and attaches the programs: tp_btf where the kernel has BTF for the
+  // tracepoints, raw_tp otherwise.
+  static Result<std::unique_ptr<ProcessTree>> open(bool follow_children, EventFn on_event);
+  ~ProcessTree();
+  ProcessTree(const ProcessTree&) = delete;
+  ProcessTree& operator=(const ProcessTree&) = delete;
+
+  // Adds `tgid` and, when following children, every descendant alive now.
+  Status add_root(pid_t tgid);
+  bool is_target(pid_t tgid) const;
+  // Delivers pending events to on_event; waits at most timeout_ms for the first.
+  Status poll(int timeout_ms);
+
+  const std::string& attach_mode() const { return attach_mode_; }
+  std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> drops() const;
+  int targets_map_fd() const;
+
+ private:
+  ProcessTree() = default;
+  Status add_one(pid_t tgid);
+
+  proctree_bpf* skel_ = nullptr;
+  ring_buffer* events_ = nullptr;
+  EventFn on_event_;
+  bool follow_children_ = false;
+  std::string attach_mode_;
+};
+
+}  // namespace waitprof
