@@ -20,8 +20,12 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libcli11-dev libgtest-dev nlohmann-json3-dev
   wrk nginx-light golang-go libbpf-tools linux-perf
-  nodejs npm curl procps psmisc
+  curl procps psmisc util-linux
 )
+
+# The base image may ship its own Node.js and npm, which Debian's npm package conflicts with:
+# only ask Debian for them where there is none.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

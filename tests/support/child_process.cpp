@@ -20,12 +20,13 @@ long now_ms() {
 }
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, bool merge_stderr) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return;
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out[1], STDOUT_FILENO);
+    if (merge_stderr) dup2(out[1], STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -57,6 +58,20 @@ bool ChildProcess::wait_for_line(const std::string& needle, int timeout_ms) {
     output_.append(buf, static_cast<size_t>(n));
   }
   return true;
+}
+
+std::string ChildProcess::read_all(int timeout_ms) {
+  const long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    const long left = deadline - now_ms();
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) != 1) break;
+    char buf[4096];
+    ssize_t n = read(stdout_fd_, buf, sizeof(buf));
+    if (n <= 0) break;
+    output_.append(buf, static_cast<size_t>(n));
+  }
+  return output_;
 }
 
 int ChildProcess::stop(int sig, int timeout_ms) {

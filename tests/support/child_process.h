@@ -10,8 +10,9 @@ namespace waitprof_test {
 
 class ChildProcess {
  public:
-  // Starts argv[0] with stdout on a pipe (stderr is inherited, so failures show in the log).
-  explicit ChildProcess(const std::vector<std::string>& argv);
+  // Starts argv[0] with stdout on a pipe; stderr is inherited (so failures show in the test
+  // log) unless merge_stderr puts it on the same pipe.
+  explicit ChildProcess(const std::vector<std::string>& argv, bool merge_stderr = false);
   ~ChildProcess();  // SIGKILL if still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -19,6 +20,8 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   // Reads stdout until a line containing `needle` (true) or EOF/timeout (false).
   bool wait_for_line(const std::string& needle, int timeout_ms = 10000);
+  // Everything written until the pipe closes (or timeout_ms passes).
+  std::string read_all(int timeout_ms = 20000);
   // Sends `sig` (0: none, just wait) and waits up to timeout_ms for the exit; returns the
   // wait status, or -1 on timeout.
   int stop(int sig, int timeout_ms = 10000);
