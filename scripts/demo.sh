@@ -9,12 +9,12 @@ usage() {
   cat <<USAGE
 usage: $0 [--rng locked|pool] [--workers N] [--threads T] [--connections C]
           [--pipelining P] [--warmup S] [--duration S] [--port P] [--out DIR]
-Defaults: --rng locked, --workers \$(nproc), --threads 4, --connections 100, --pipelining 1,
+Defaults: --rng locked, --workers \$(nproc), --threads 8, --connections 100, --pipelining 1,
           --warmup 5, --duration 30, --port 8083, --out out/demo-<UTC time>
 USAGE
 }
 
-RNG=locked WORKERS=$(nproc) THREADS=4 CONNECTIONS=100 PIPELINING=1 WARMUP=5 DURATION=30
+RNG=locked WORKERS=$(nproc) THREADS=8 CONNECTIONS=100 PIPELINING=1 WARMUP=5 DURATION=30
 PORT=8083 OUT=""
 while [ $# -gt 0 ]; do
   case $1 in

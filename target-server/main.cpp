@@ -5,7 +5,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,13 +35,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", config.threads, "Event-loop threads per serving process")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
-  const std::map<std::string, tsrv::RngMode> modes{{"locked", tsrv::RngMode::kLocked},
-                                                   {"pool", tsrv::RngMode::kPool}};
-  app.add_option("--rng", config.rng,
+  std::string rng = "locked";
+  app.add_option("--rng", rng,
                  "locked: one global RNG behind one mutex (the incident); "
                  "pool: 1M pre-drawn indices and an atomic cursor (the fix)")
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
-      ->default_str("locked");
+      ->check(CLI::IsMember({"locked", "pool"}))
+      ->capture_default_str();
   app.add_option("--seed", config.seed, "Seed for the products and the RNG")->capture_default_str();
   app.add_option("--products", config.products, "Products in the pool")
       ->capture_default_str()
@@ -57,6 +55,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 86400u));
   app.add_flag("--quiet", config.quiet, "Print nothing but errors");
   CLI11_PARSE(app, argc, argv);
+  config.rng = rng == "pool" ? tsrv::RngMode::kPool : tsrv::RngMode::kLocked;
 
   const tsrv::ProductPool products = tsrv::ProductPool::generate(config.seed, config.products);
   tsrv::g_product_index_pool.init(config.seed, products.size());
