@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
+
+#include "proc_scan.h"
 
 namespace waitprof_test {
 
@@ -45,31 +46,28 @@ ChildProcess::~ChildProcess() {
   if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
+bool ChildProcess::read_more(long deadline_ms) {
+  const long left = deadline_ms - now_ms();
+  pollfd p{stdout_fd_, POLLIN, 0};
+  if (left <= 0 || poll(&p, 1, static_cast<int>(left)) != 1) return false;
+  char buf[4096];
+  ssize_t n = read(stdout_fd_, buf, sizeof(buf));
+  if (n <= 0) return false;
+  output_.append(buf, static_cast<size_t>(n));
+  return true;
+}
+
 bool ChildProcess::wait_for_line(const std::string& needle, int timeout_ms) {
   const long deadline = now_ms() + timeout_ms;
   while (output_.find(needle) == std::string::npos) {
-    const long left = deadline - now_ms();
-    if (left <= 0) return false;
-    pollfd p{stdout_fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) != 1) return false;
-    char buf[4096];
-    ssize_t n = read(stdout_fd_, buf, sizeof(buf));
-    if (n <= 0) return false;
-    output_.append(buf, static_cast<size_t>(n));
+    if (!read_more(deadline)) return false;
   }
   return true;
 }
 
 std::string ChildProcess::read_all(int timeout_ms) {
   const long deadline = now_ms() + timeout_ms;
-  for (;;) {
-    const long left = deadline - now_ms();
-    pollfd p{stdout_fd_, POLLIN, 0};
-    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) != 1) break;
-    char buf[4096];
-    ssize_t n = read(stdout_fd_, buf, sizeof(buf));
-    if (n <= 0) break;
-    output_.append(buf, static_cast<size_t>(n));
+  while (read_more(deadline)) {
   }
   return output_;
 }
@@ -89,23 +87,21 @@ int ChildProcess::stop(int sig, int timeout_ms) {
   return -1;
 }
 
-bool process_alive(pid_t pid) {
+namespace {
+std::string read_stat(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+bool process_alive(pid_t pid) {
+  const std::string text = read_stat(pid);
   const size_t close = text.rfind(')');
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
 pid_t parent_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const size_t close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(text.substr(close + 1));
-  std::string state;
-  pid_t ppid = -1;
-  rest >> state >> ppid;
-  return ppid;
+  return waitprof::parse_stat_ppid(read_stat(pid)).value_or(-1);
 }
 
 }  // namespace waitprof_test

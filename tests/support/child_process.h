@@ -27,6 +27,9 @@ class ChildProcess {
   int stop(int sig, int timeout_ms = 10000);
 
  private:
+  // Appends what the child wrote next; false on EOF or once deadline_ms (monotonic) passes.
+  bool read_more(long deadline_ms);
+
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string output_;
