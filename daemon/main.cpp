@@ -4,6 +4,7 @@
 
 #include "check_command.h"
 #include "libbpf_log.h"
+#include "record/record_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"waitprof: eBPF profiler for where a process tree's threads run and wait"};
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
   bool verbose = false;
   CLI::App* check = app.add_subcommand(
       "check", "Check that this host can record: privileges, BTF, tracefs, BPF load and attach");
+  waitprof::RecordOptions record_options;
+  CLI::App* record = waitprof::add_record_command(app, record_options);
   app.add_flag("-v,--verbose", verbose, "Show libbpf's loader and verifier messages");
 
   CLI11_PARSE(app, argc, argv);
@@ -21,6 +24,7 @@ int main(int argc, char** argv) {
   waitprof::set_libbpf_verbose(verbose);
   waitprof::Status status;
   if (*check) status = waitprof::run_check();
+  if (*record) status = waitprof::run_record(record_options);
   if (!status) {
     fprintf(stderr, "waitprof: error: %s\n", status.error().message.c_str());
     return 1;

@@ -116,6 +116,10 @@ std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> ProcessTree::drops() const {
   return total;
 }
 
+int ProcessTree::event_fd() const {
+  return ring_buffer__epoll_fd(events_);
+}
+
 int ProcessTree::targets_map_fd() const {
   return bpf_map__fd(skel_->maps.targets);
 }

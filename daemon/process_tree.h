@@ -34,6 +34,8 @@ class ProcessTree {
   bool is_target(pid_t tgid) const;
   // Delivers pending events to on_event; waits at most timeout_ms for the first.
   Status poll(int timeout_ms);
+  // Readable when events are pending: for callers that wait on other descriptors too.
+  int event_fd() const;
 
   const std::string& attach_mode() const { return attach_mode_; }
   std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> drops() const;

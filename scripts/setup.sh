@@ -9,14 +9,15 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get and npm -g need it); try: sudo $0"
 command -v apt-get >/dev/null || die "apt-get not found: waitprof's setup targets Debian bookworm"
 
-# Build: compilers, BPF toolchain (clang, bpftool, libbpf), symbolization (elfutils),
+# Build: compilers, BPF toolchain (clang, bpftool, libbpf), symbolization (elfutils, and
+# libc6-dbg so libc frames get file:line),
 # profile.proto (protobuf), CLI (CLI11), tests (GoogleTest, nlohmann-json to validate JSON).
 # Run: wrk, nginx (throughput baseline), golang-go (`go tool pprof` reads our files),
 # libbpf-tools (offcputime, the tool we compare against), linux-perf (perf bench sched).
 PACKAGES=(
   build-essential cmake make pkg-config git ca-certificates
   clang llvm libclang-rt-14-dev
-  libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
+  libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libc6-dbg
   libprotobuf-dev protobuf-compiler
   libcli11-dev libgtest-dev nlohmann-json3-dev
   wrk nginx-light golang-go libbpf-tools linux-perf

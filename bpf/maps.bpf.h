@@ -1,0 +1,18 @@
+/* Map helpers the profile programs share (the role bcc's libbpf-tools give maps.bpf.h). */
+#ifndef WAITPROF_MAPS_BPF_H
+#define WAITPROF_MAPS_BPF_H
+
+#include <bpf/bpf_helpers.h>
+
+/* Returns the value for key, inserting init first when absent. Two CPUs may race to insert:
+ * BPF_NOEXIST lets one win and the other finds its entry on the second lookup. NULL only when
+ * the map is full. */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *init) {
+  void *val = bpf_map_lookup_elem(map, key);
+  if (val) return val;
+  long err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+  if (err && err != -17 /* EEXIST */) return 0;
+  return bpf_map_lookup_elem(map, key);
+}
+
+#endif

@@ -1,0 +1,106 @@
+/* The profiles' map keys and values, shared by profile.bpf.c and the daemon that drains them.
+ * Fixed-width fields, explicit padding: both sides must agree byte for byte. */
+#ifndef WAITPROF_PROFILE_H
+#define WAITPROF_PROFILE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Frames kept per stack; the stack map's value size is this times 8 bytes. */
+#define WAITPROF_MAX_STACK_DEPTH 127
+/* Default stack-map buckets (user space may resize before load). A stack map has no
+ * chaining: two distinct stacks hashing to one bucket lose the second, which is counted. */
+#define WAITPROF_STACK_MAP_ENTRIES 65536
+/* Distinct (thread, stack, …) keys each profile aggregates before counting drops. */
+#define WAITPROF_MAX_KEYS 65536
+/* Threads that can be off CPU or inside a futex wait at once. */
+#define WAITPROF_MAX_THREADS 65536
+
+/* A stack id below zero means "no stack": not requested, or the walk failed (counted). */
+#define WAITPROF_NO_STACK (-1)
+
+struct waitprof_cpu_key {
+  __u32 tgid;
+  __u32 tid;
+  __s32 user_stack;
+  __s32 kernel_stack;
+};
+
+/* Why a thread left the CPU, from the state it switched out in. */
+enum waitprof_offcpu_state {
+  WAITPROF_OFFCPU_SLEEPING = 0,        /* TASK_INTERRUPTIBLE: waiting for an event */
+  WAITPROF_OFFCPU_UNINTERRUPTIBLE = 1, /* TASK_UNINTERRUPTIBLE: typically I/O (D state) */
+  WAITPROF_OFFCPU_RUNQUEUE = 2,        /* preempted while runnable: waiting for a CPU */
+  WAITPROF_OFFCPU_OTHER = 3,           /* stopped, traced, parked, … */
+  WAITPROF_OFFCPU_STATES = 4,
+};
+
+struct waitprof_offcpu_key {
+  __u32 tgid;
+  __u32 tid;
+  __s32 user_stack;
+  __s32 kernel_stack;
+  __s32 syscall; /* syscall number the thread was in at switch-out, -1 when none */
+  __u32 state;   /* enum waitprof_offcpu_state */
+};
+
+/* A wait in progress: written at switch-out (or futex entry), consumed at switch-in (exit).
+ * User space adds the ones still open when recording stops, up to the stop time. */
+struct waitprof_offcpu_start {
+  __u64 start_ns; /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+  struct waitprof_offcpu_key key;
+};
+
+/* Futex wait operations, as the `op` of a lock key. Values below 64 are FUTEX_* commands of
+ * futex(2) with the private/clock flags masked off; the others name the futex2 syscalls. */
+#define WAITPROF_FUTEX2_WAIT 64
+#define WAITPROF_FUTEX2_WAITV 65
+
+struct waitprof_lock_key {
+  __u32 tgid;
+  __u32 tid;
+  __s32 user_stack;
+  __s32 kernel_stack;
+  __u64 uaddr; /* the futex word: names the lock (first word of futex_waitv's vector) */
+  __u32 op;
+  __u32 pad;
+};
+
+struct waitprof_lock_start {
+  __u64 start_ns;
+  struct waitprof_lock_key key;
+};
+
+struct waitprof_send_key {
+  __u32 tgid;
+  __u32 tid;
+  __s32 user_stack;
+  __s32 kernel_stack;
+};
+
+/* offcpu and lock: how many waits and how long in total. send: calls and bytes. */
+struct waitprof_count_total {
+  __u64 count;
+  __u64 total;
+};
+
+/* Per-CPU counters, indexes into `counters`: events each program saw for targets (for the
+ * summary and progress) and everything that was dropped instead of failing silently. */
+enum waitprof_counter {
+  WAITPROF_SEEN_CPU_SAMPLES = 0,
+  WAITPROF_SEEN_SWITCHES = 1,
+  WAITPROF_SEEN_FUTEX_WAITS = 2,
+  WAITPROF_SEEN_SENDS = 3,
+  WAITPROF_DROP_STACK_COLLISION = 4, /* stack map bucket held another stack (EEXIST) */
+  WAITPROF_DROP_STACK_FAILED = 5,    /* user stack walk failed for another reason */
+  WAITPROF_DROP_CPU_KEYS_FULL = 6,
+  WAITPROF_DROP_OFFCPU_KEYS_FULL = 7,
+  WAITPROF_DROP_LOCK_KEYS_FULL = 8,
+  WAITPROF_DROP_SEND_KEYS_FULL = 9,
+  WAITPROF_DROP_OFFCPU_STARTS_FULL = 10,
+  WAITPROF_DROP_LOCK_STARTS_FULL = 11,
+  WAITPROF_COUNTERS = 12,
+};
+
+#endif

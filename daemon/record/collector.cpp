@@ -1,0 +1,167 @@
+#include "record/collector.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+#include <unordered_map>
+
+#include "profile.h"
+#include "profile.skel.h"
+#include "record/profile_programs.h"
+
+namespace waitprof {
+
+namespace {
+
+class StackReader {
+ public:
+  explicit StackReader(int fd) : fd_(fd) {}
+
+  // Leaf first, as bpf_get_stackid stores them; zero ends a shorter stack.
+  const std::vector<uint64_t>& get(int32_t id) {
+    static const std::vector<uint64_t> kEmpty;
+    if (id < 0) return kEmpty;
+    auto [it, inserted] = cache_.try_emplace(id);
+    if (!inserted) return it->second;
+    std::array<uint64_t, WAITPROF_MAX_STACK_DEPTH> frames{};
+    if (bpf_map_lookup_elem(fd_, &id, frames.data()) == 0) {
+      for (uint64_t addr : frames) {
+        if (addr == 0) break;
+        it->second.push_back(addr);
+      }
+    }
+    return it->second;
+  }
+
+ private:
+  int fd_;
+  std::unordered_map<int32_t, std::vector<uint64_t>> cache_;
+};
+
+// Calls fn(key, value) for every entry of a hash map.
+template <typename Key, typename Value, typename Fn>
+Status for_each_entry(int fd, const char* map_name, Fn&& fn) {
+  Key key{};
+  Key next{};
+  Value value{};
+  const Key* prev = nullptr;
+  for (;;) {
+    if (bpf_map_get_next_key(fd, prev, &next) != 0) {
+      if (errno == ENOENT) return {};
+      return errno_error(std::string("reading BPF map ") + map_name);
+    }
+    // An entry deleted between get_next_key and lookup is simply gone: skip it.
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) fn(next, value);
+    key = next;
+    prev = &key;
+  }
+}
+
+template <typename Key>
+RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
+  RawSample s;
+  s.kind = kind;
+  s.tgid = key.tgid;
+  s.tid = key.tid;
+  s.user_stack = stacks.get(key.user_stack);
+  s.kernel_stack = stacks.get(key.kernel_stack);
+  s.user_stack_missing = key.user_stack < 0;
+  return s;
+}
+
+RawSample offcpu_sample(const waitprof_offcpu_key& key, StackReader& stacks) {
+  RawSample s = base_sample(ProfileKind::kOffcpu, key, stacks);
+  s.syscall = key.syscall;
+  s.offcpu_state = key.state;
+  return s;
+}
+
+RawSample lock_sample(const waitprof_lock_key& key, StackReader& stacks) {
+  RawSample s = base_sample(ProfileKind::kLock, key, stacks);
+  s.futex_uaddr = key.uaddr;
+  s.futex_op = key.op;
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
+                                               uint64_t min_block_ns) {
+  const profile_bpf& skel = programs.skeleton();
+  StackReader stacks(bpf_map__fd(skel.maps.stacks));
+  std::vector<RawSample> out;
+
+  Status s = for_each_entry<waitprof_cpu_key, __u64>(
+      bpf_map__fd(skel.maps.cpu_samples), "cpu_samples",
+      [&](const waitprof_cpu_key& key, __u64 n) {
+        RawSample sample = base_sample(ProfileKind::kCpu, key, stacks);
+        sample.count = n;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  s = for_each_entry<waitprof_offcpu_key, waitprof_count_total>(
+      bpf_map__fd(skel.maps.offcpu_waits), "offcpu_waits",
+      [&](const waitprof_offcpu_key& key, const waitprof_count_total& v) {
+        RawSample sample = offcpu_sample(key, stacks);
+        sample.count = v.count;
+        sample.total = v.total;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  // Threads still off CPU when recording stopped: their wait so far is real waiting inside
+  // the window; dropping it would undercount exactly the longest waits.
+  s = for_each_entry<__u32, waitprof_offcpu_start>(
+      bpf_map__fd(skel.maps.offcpu_starts), "offcpu_starts",
+      [&](__u32, const waitprof_offcpu_start& start) {
+        if (stop_ns <= start.start_ns || stop_ns - start.start_ns < min_block_ns) return;
+        RawSample sample = offcpu_sample(start.key, stacks);
+        sample.count = 1;
+        sample.total = stop_ns - start.start_ns;
+        sample.in_progress = true;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  s = for_each_entry<waitprof_lock_key, waitprof_count_total>(
+      bpf_map__fd(skel.maps.lock_waits), "lock_waits",
+      [&](const waitprof_lock_key& key, const waitprof_count_total& v) {
+        RawSample sample = lock_sample(key, stacks);
+        sample.count = v.count;
+        sample.total = v.total;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  s = for_each_entry<__u32, waitprof_lock_start>(
+      bpf_map__fd(skel.maps.lock_starts), "lock_starts",
+      [&](__u32, const waitprof_lock_start& start) {
+        if (stop_ns <= start.start_ns || stop_ns - start.start_ns < min_block_ns) return;
+        RawSample sample = lock_sample(start.key, stacks);
+        sample.count = 1;
+        sample.total = stop_ns - start.start_ns;
+        sample.in_progress = true;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  s = for_each_entry<waitprof_send_key, waitprof_count_total>(
+      bpf_map__fd(skel.maps.sends), "sends",
+      [&](const waitprof_send_key& key, const waitprof_count_total& v) {
+        RawSample sample = base_sample(ProfileKind::kSend, key, stacks);
+        sample.count = v.count;
+        sample.total = v.total;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  std::sort(out.begin(), out.end(),
+            [](const RawSample& a, const RawSample& b) { return a.sort_key() < b.sort_key(); });
+  return out;
+}
+
+}  // namespace waitprof

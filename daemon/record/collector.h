@@ -1,0 +1,42 @@
+// Drains the profile maps after recording: stack ids become address lists, waits still open
+// at the stop time are charged up to it, and the result is sorted so exports are
+// deterministic.
+#pragma once
+
+#include <cstdint>
+#include <tuple>
+#include <vector>
+
+#include "record/record_options.h"
+#include "util/result.h"
+
+namespace waitprof {
+
+class ProfilePrograms;
+
+struct RawSample {
+  ProfileKind kind = ProfileKind::kCpu;
+  uint32_t tgid = 0;
+  uint32_t tid = 0;
+  std::vector<uint64_t> user_stack;    // leaf first; empty when the walk failed
+  std::vector<uint64_t> kernel_stack;  // leaf first; empty unless requested
+  bool user_stack_missing = false;     // the BPF side had no stack id (collision, failure)
+  int32_t syscall = -1;                // offcpu
+  uint32_t offcpu_state = 0;           // offcpu: enum waitprof_offcpu_state
+  uint64_t futex_uaddr = 0;            // lock
+  uint32_t futex_op = 0;               // lock
+  uint64_t count = 0;  // cpu samples, offcpu switches, lock waits, send calls
+  uint64_t total = 0;  // cpu: 0 (samples × period), offcpu/lock: ns, send: bytes
+  bool in_progress = false;  // a wait still open at stop time, charged up to it
+
+  auto sort_key() const {
+    return std::tie(kind, tgid, tid, user_stack, kernel_stack, syscall, offcpu_state, futex_uaddr,
+                    futex_op, in_progress);
+  }
+};
+
+// stop_ns: CLOCK_MONOTONIC when the programs were detached.
+Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
+                                               uint64_t min_block_ns);
+
+}  // namespace waitprof

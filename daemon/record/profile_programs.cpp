@@ -1,0 +1,202 @@
+#include "record/profile_programs.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "profile.skel.h"
+
+namespace waitprof {
+
+namespace {
+
+Error libbpf_error(const std::string& what, int err) {
+  return errno_error(what, err < 0 ? -err : err);
+}
+
+bool kernel_has_btf_tracepoint(const char* name) {
+  return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0;
+}
+
+int perf_event_open(perf_event_attr* attr, int cpu) {
+  return static_cast<int>(syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProfilePrograms>> ProfilePrograms::open(const RecordOptions& options,
+                                                              int targets_map_fd) {
+  const bool btf = !options.force_raw_tp && kernel_has_btf_tracepoint("sched_switch");
+  const bool want_send = options.wants(ProfileKind::kSend);
+  // fexit reports what tcp_sendmsg returned; kernels without it (or that refuse tracing
+  // programs, like this project's hosts) only fail at load or attach, so try and fall back.
+  bool send_fexit = want_send && !options.force_send_tracepoint;
+  for (;;) {
+    std::unique_ptr<ProfilePrograms> programs(new ProfilePrograms());
+    Status s = programs->load(options, targets_map_fd, send_fexit, btf);
+    if (s) s = programs->attach(options);
+    if (s) return programs;
+    if (!send_fexit) return s.error();
+    send_fexit = false;
+  }
+}
+
+Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, bool send_fexit,
+                             bool btf) {
+  skel_ = profile_bpf__open();
+  if (!skel_) return libbpf_error("opening profile.bpf.o", errno);
+  skel_->rodata->kernel_stacks_cpu = true;
+  skel_->rodata->kernel_stacks_wait = options.kernel_stacks;
+  skel_->rodata->min_block_ns = options.min_block_ns();
+
+  const bool cpu = options.wants(ProfileKind::kCpu);
+  const bool offcpu = options.wants(ProfileKind::kOffcpu);
+  const bool lock = options.wants(ProfileKind::kLock);
+  const bool send = options.wants(ProfileKind::kSend);
+  auto& p = skel_->progs;
+  bpf_program__set_autoload(p.cpu_sample, cpu);
+  bpf_program__set_autoload(p.switch_btf, offcpu && btf);
+  bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
+  // futex2's futex_wait (6.7) and futex_waitv (5.16) are absent on older kernels.
+  auto has_syscall_tp = [](const char* name) {
+    return access((std::string("/sys/kernel/tracing/events/syscalls/") + name).c_str(), F_OK) ==
+           0;
+  };
+  bpf_program__set_autoload(p.futex_enter, lock);
+  bpf_program__set_autoload(p.futex_exit, lock);
+  const bool futex2 = lock && has_syscall_tp("sys_enter_futex_wait");
+  bpf_program__set_autoload(p.futex2_wait_enter, futex2);
+  bpf_program__set_autoload(p.futex2_wait_exit, futex2);
+  const bool waitv = lock && has_syscall_tp("sys_enter_futex_waitv");
+  bpf_program__set_autoload(p.futex_waitv_enter, waitv);
+  bpf_program__set_autoload(p.futex_waitv_exit, waitv);
+  bpf_program__set_autoload(p.send_fexit, send && send_fexit);
+  bpf_program__set_autoload(p.send_tracepoint, send && !send_fexit);
+
+  if (options.stack_map_entries > 0) {
+    if (int err = bpf_map__set_max_entries(skel_->maps.stacks, options.stack_map_entries); err) {
+      return libbpf_error("sizing the stack map", err);
+    }
+  }
+  if (int err = bpf_map__reuse_fd(skel_->maps.targets, targets_map_fd); err) {
+    return libbpf_error("sharing the targets map with profile.bpf.o", err);
+  }
+  if (int err = profile_bpf__load(skel_); err) {
+    return libbpf_error(std::string("loading profile.bpf.o into the kernel") +
+                            (send_fexit ? " (with fexit/tcp_sendmsg)" : ""),
+                        err);
+  }
+  return {};
+}
+
+Status ProfilePrograms::attach(const RecordOptions& options) {
+  auto& p = skel_->progs;
+  struct Point {
+    bpf_program* prog;
+    const char* label;  // what the user reads in the summary
+  };
+  const Point points[] = {
+      {p.switch_btf, "offcpu: sched_switch (tp_btf)"},
+      {p.switch_raw, "offcpu: sched_switch (raw_tp)"},
+      {p.futex_enter, "lock: syscalls:sys_enter_futex"},
+      {p.futex_exit, "lock: syscalls:sys_exit_futex"},
+      {p.futex2_wait_enter, "lock: syscalls:sys_enter_futex_wait"},
+      {p.futex2_wait_exit, "lock: syscalls:sys_exit_futex_wait"},
+      {p.futex_waitv_enter, "lock: syscalls:sys_enter_futex_waitv"},
+      {p.futex_waitv_exit, "lock: syscalls:sys_exit_futex_waitv"},
+      {p.send_fexit, "send: fexit/tcp_sendmsg"},
+      {p.send_tracepoint, "send: tracepoint sock:sock_send_length (TCP)"},
+  };
+  for (const Point& point : points) {
+    if (!bpf_program__autoload(point.prog)) continue;
+    bpf_link* link = bpf_program__attach(point.prog);
+    if (!link) return libbpf_error(std::string("attaching ") + point.label, errno);
+    links_.push_back(link);
+    attach_points_.push_back(point.label);
+  }
+  if (options.wants(ProfileKind::kCpu)) return open_cpu_clock(options.frequency_hz);
+  return {};
+}
+
+Status ProfilePrograms::open_cpu_clock(int frequency_hz) {
+  // A fixed period (not perf's frequency mode) makes every sample worth exactly period ns of
+  // CPU time, so samples × period is comparable with schedstat.
+  sample_period_ns_ = 1'000'000'000 / frequency_hz;
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return libbpf_error("counting CPUs", ncpus);
+  int opened = 0;
+  for (int cpu = 0; cpu < ncpus; ++cpu) {
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.sample_period = static_cast<uint64_t>(sample_period_ns_);
+    const int fd = perf_event_open(&attr, cpu);
+    if (fd < 0) {
+      if (errno == ENODEV) continue;  // possible but offline CPU
+      return errno_error("opening the cpu-clock perf event on CPU " + std::to_string(cpu));
+    }
+    perf_fds_.push_back(fd);
+    bpf_link* link = bpf_program__attach_perf_event(skel_->progs.cpu_sample, fd);
+    if (!link) {
+      return libbpf_error("attaching cpu_sample to CPU " + std::to_string(cpu), errno);
+    }
+    links_.push_back(link);
+    ++opened;
+  }
+  attach_points_.push_back("cpu: perf_event cpu-clock every " + std::to_string(sample_period_ns_) +
+                           " ns (" + std::to_string(1'000'000'000 / sample_period_ns_) +
+                           " Hz) on " + std::to_string(opened) + " CPUs");
+  return {};
+}
+
+void ProfilePrograms::stop() {
+  skel_->bss->stopped = true;
+  __sync_synchronize();
+  detach();
+}
+
+void ProfilePrograms::detach() {
+  for (bpf_link* link : links_) bpf_link__destroy(link);
+  links_.clear();
+  for (int fd : perf_fds_) close(fd);
+  perf_fds_.clear();
+}
+
+ProfilePrograms::~ProfilePrograms() {
+  detach();
+  profile_bpf__destroy(skel_);
+}
+
+std::array<uint64_t, WAITPROF_COUNTERS> ProfilePrograms::counters() const {
+  std::array<uint64_t, WAITPROF_COUNTERS> total{};
+  const int ncpus = libbpf_num_possible_cpus();
+  std::vector<__u64> per_cpu(ncpus > 0 ? ncpus : 1);
+  const int fd = bpf_map__fd(skel_->maps.counters);
+  for (__u32 i = 0; i < WAITPROF_COUNTERS; ++i) {
+    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) == 0) {
+      for (__u64 v : per_cpu) total[i] += v;
+    }
+  }
+  return total;
+}
+
+std::vector<std::pair<std::string, uint32_t>> ProfilePrograms::program_ids() const {
+  std::vector<std::pair<std::string, uint32_t>> ids;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.emplace_back(bpf_program__name(prog), info.id);
+  }
+  return ids;
+}
+
+}  // namespace waitprof

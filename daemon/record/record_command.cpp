@@ -1,0 +1,244 @@
+#include "record/record_command.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+#include "pprof/profile_writer.h"
+#include "preflight.h"
+#include "proc_scan.h"
+#include "process_tree.h"
+#include "record/collector.h"
+#include "record/profile_export.h"
+#include "record/profile_programs.h"
+#include "record/record_summary.h"
+#include "record/target_registry.h"
+#include "symbolize/symbolizer.h"
+#include "util/atomic_file.h"
+
+namespace waitprof {
+
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000ll + ts.tv_nsec;
+}
+
+Status validate_targets(const RecordOptions& options) {
+  for (pid_t pid : options.pids) {
+    if (!process_exists(pid)) {
+      return Error{"no process with pid " + std::to_string(pid) +
+                   ": check the pid (ps -ef) and that it is still running"};
+    }
+  }
+  return {};
+}
+
+// Fails now, not after a long recording, when the results could not be written.
+Status prepare_output_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{"creating output directory " + dir.string() + ": " + ec.message()};
+  if (!std::filesystem::is_directory(dir)) {
+    return Error{"output path " + dir.string() + " exists and is not a directory"};
+  }
+  if (access(dir.c_str(), W_OK) != 0) return errno_error("output directory " + dir.string());
+  return {};
+}
+
+// SIGINT/SIGTERM are blocked and read from a signalfd, so a signal ends the recording loop at
+// once and cleanly instead of killing the process before the profiles are written.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    fd_ = signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  ~StopSignals() {
+    if (fd_ >= 0) close(fd_);
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  int fd() const { return fd_; }
+  // The pending stop signal, or 0.
+  int pending() {
+    signalfd_siginfo info{};
+    if (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      return static_cast<int>(info.ssi_signo);
+    }
+    return 0;
+  }
+
+ private:
+  sigset_t set_{};
+  sigset_t old_{};
+  int fd_ = -1;
+};
+
+}  // namespace
+
+CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
+  CLI::App* sub = app.add_subcommand(
+      "record", "Record cpu, offcpu, lock and send profiles of running processes as pprof files");
+  sub->add_option("-p,--pid", options.pids, "Process to record (repeatable)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("-c,--children", options.children,
+                "Also record every descendant, including ones forked while recording");
+  sub->add_option("-d,--duration", options.duration_s,
+                  "Seconds to record (default: until Ctrl-C or the targets exit)")
+      ->check(CLI::Range(0.001, 86400.0));
+  sub->add_option("-o,--output", options.output_dir, "Directory for the profiles")
+      ->capture_default_str();
+  static const std::map<std::string, ProfileKind> kByName{{"cpu", ProfileKind::kCpu},
+                                                          {"offcpu", ProfileKind::kOffcpu},
+                                                          {"lock", ProfileKind::kLock},
+                                                          {"send", ProfileKind::kSend}};
+  sub->add_option("--profiles", options.profiles, "Profiles to record")
+      ->delimiter(',')
+      ->transform(CLI::CheckedTransformer(kByName, CLI::ignore_case))
+      ->default_str("cpu,offcpu,lock,send");
+  sub->add_option("-F,--frequency", options.frequency_hz, "cpu samples per second per CPU")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  sub->add_flag("--kernel-stacks", options.kernel_stacks,
+                "Add kernel frames to offcpu, lock and send stacks (cpu always has them)");
+  sub->add_flag("--thread-labels", options.thread_labels,
+                "Label every sample with tid and thread name, not only pid and process");
+  sub->add_option("--min-block-us", options.min_block_us,
+                  "Ignore offcpu and lock waits shorter than this many microseconds")
+      ->check(CLI::Range(0, 60'000'000));
+  sub->add_option("--stack-map-entries", options.stack_map_entries,
+                  "Buckets in the BPF stack map (more: fewer collisions, more memory)")
+      ->check(CLI::Range(1024, 4 * 1024 * 1024));
+  // For tests of the fallbacks on kernels that have the preferred attach points.
+  sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
+  sub->add_flag("--force-send-tracepoint", options.force_send_tracepoint)->group("");
+  return sub;
+}
+
+Status run_record(const RecordOptions& options) {
+  if (Status s = check_privileges(); !s) return s;
+  if (Status s = check_btf(); !s) return s;
+  if (Status s = validate_targets(options); !s) return s;
+  if (Status s = prepare_output_dir(options.output_dir); !s) return s;
+  Result<std::vector<std::string>> mounted = ensure_kernel_filesystems();
+  if (!mounted) return mounted.error();
+  for (const std::string& m : *mounted) fprintf(stderr, "waitprof: mounted %s\n", m.c_str());
+
+  Symbolizer symbolizer;
+  TargetRegistry registry(symbolizer);
+  Result<std::unique_ptr<ProcessTree>> tree = ProcessTree::open(
+      options.children, [&registry](const waitprof_proc_event& e) { registry.on_event(e); });
+  if (!tree) return tree.error();
+  for (pid_t pid : options.pids) {
+    if (Status s = (*tree)->add_root(pid); !s) return s;
+    registry.add_existing(pid);
+    if (options.children) {
+      for (pid_t child : list_descendants(pid)) registry.add_existing(child);
+    }
+  }
+
+  Result<std::unique_ptr<ProfilePrograms>> programs =
+      ProfilePrograms::open(options, (*tree)->targets_map_fd());
+  if (!programs) return programs.error();
+
+  RecordOutcome outcome;
+  outcome.start_unix_ns = realtime_ns();
+  const uint64_t start_ns = monotonic_ns();
+  fprintf(stderr, "waitprof: recording %zu process%s%s; Ctrl-C to stop\n",
+          registry.processes_seen(), registry.processes_seen() == 1 ? "" : "es",
+          options.children ? " and their future children" : "");
+
+  StopSignals signals;
+  if (signals.fd() < 0) return errno_error("creating a signalfd for SIGINT/SIGTERM");
+  const uint64_t deadline =
+      options.duration_s > 0 ? start_ns + static_cast<uint64_t>(options.duration_s * 1e9) : 0;
+  for (;;) {
+    int timeout_ms = 1000;
+    if (deadline) {
+      const uint64_t now = monotonic_ns();
+      if (now >= deadline) {
+        outcome.stopped_by = "duration";
+        break;
+      }
+      timeout_ms = static_cast<int>(std::min<uint64_t>(1000, (deadline - now + 999'999) / 1'000'000));
+    }
+    pollfd fds[] = {{(*tree)->event_fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) return errno_error("waiting for events");
+    if (Status s = (*tree)->poll(0); !s) return s;
+    if (int sig = signals.pending()) {
+      outcome.stopped_by = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      break;
+    }
+    if (registry.all_exited()) {
+      outcome.stopped_by = "all targets exited";
+      break;
+    }
+  }
+  const uint64_t stop_ns = monotonic_ns();
+  (*programs)->stop();
+  (void)(*tree)->poll(0);  // forks/exits that raced the stop
+
+  outcome.duration_s = static_cast<double>(stop_ns - start_ns) / 1e9;
+  outcome.processes_seen = registry.processes_seen();
+  outcome.processes_forked = registry.processes_forked();
+  outcome.processes_exited = registry.processes_exited();
+  outcome.attach_points = (*programs)->attach_points();
+  outcome.attach_points.insert(outcome.attach_points.begin(),
+                               "targets: sched_process_fork/exec/exit (" +
+                                   (*tree)->attach_mode() + ")");
+  outcome.sample_period_ns = (*programs)->sample_period_ns();
+  outcome.counters = (*programs)->counters();
+  outcome.proctree_drops = (*tree)->drops();
+  outcome.program_ids = (*programs)->program_ids();
+
+  Result<std::vector<RawSample>> samples =
+      collect_samples(**programs, stop_ns, options.min_block_ns());
+  if (!samples) return samples.error();
+  registry.refresh_live();
+
+  ExportContext ctx{options, symbolizer, registry, profile_comments(outcome),
+                    outcome.sample_period_ns, outcome.start_unix_ns,
+                    static_cast<int64_t>(stop_ns - start_ns)};
+  for (ProfileKind kind : options.profiles) {
+    ProfileTotals& totals = outcome.totals[kind];
+    perftools::profiles::Profile profile = build_profile(kind, *samples, ctx, totals);
+    const auto path = options.output_dir / (std::string(profile_name(kind)) + ".pb.gz");
+    if (Status s = write_profile(profile, path); !s) return s;
+  }
+
+  const std::string summary = summary_json(options, outcome).dump(2) + "\n";
+  if (Status s = write_file_atomically(options.output_dir / "summary.json", summary); !s) return s;
+
+  for (const std::string& w : record_warnings(outcome)) {
+    fprintf(stderr, "waitprof: warning: %s\n", w.c_str());
+  }
+  fprintf(stderr, "waitprof: recorded %.1f s (stopped by %s); wrote", outcome.duration_s,
+          outcome.stopped_by.c_str());
+  for (ProfileKind kind : options.profiles) {
+    fprintf(stderr, " %s.pb.gz", profile_name(kind));
+  }
+  fprintf(stderr, " summary.json to %s\n", options.output_dir.c_str());
+  return {};
+}
+
+}  // namespace waitprof

@@ -1,0 +1,20 @@
+// `waitprof record`: attach to a process tree, record until the duration passes, Ctrl-C or
+// SIGTERM arrives, or every target has exited, then write DIR/{cpu,offcpu,lock,send}.pb.gz
+// and DIR/summary.json.
+#pragma once
+
+#include "record/record_options.h"
+#include "util/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace waitprof {
+
+// Registers the subcommand's flags; values land in `options` when parsed.
+CLI::App* add_record_command(CLI::App& app, RecordOptions& options);
+
+Status run_record(const RecordOptions& options);
+
+}  // namespace waitprof

@@ -1,0 +1,38 @@
+// What `waitprof record` was asked to do, after the command line was parsed and checked.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace waitprof {
+
+enum class ProfileKind { kCpu, kOffcpu, kLock, kSend };
+inline constexpr ProfileKind kAllProfiles[] = {ProfileKind::kCpu, ProfileKind::kOffcpu,
+                                              ProfileKind::kLock, ProfileKind::kSend};
+
+// File stem and flag name: "cpu" → cpu.pb.gz.
+const char* profile_name(ProfileKind kind);
+
+struct RecordOptions {
+  std::vector<pid_t> pids;
+  bool children = false;
+  double duration_s = 0;  // 0: until Ctrl-C / SIGTERM, or until every target has exited
+  std::filesystem::path output_dir = "waitprof-out";
+  std::vector<ProfileKind> profiles{std::begin(kAllProfiles), std::end(kAllProfiles)};
+  int frequency_hz = 99;  // off the 100 Hz of timer-driven work, as perf's default
+  bool kernel_stacks = false;  // in offcpu/lock/send; cpu always has them
+  bool thread_labels = false;  // tid and thread name labels on every sample
+  uint64_t min_block_us = 0;  // offcpu and lock waits shorter than this are not recorded
+  uint32_t stack_map_entries = 0;  // 0: the BPF default
+  bool force_raw_tp = false;       // test hook: use the raw_tp fallback even where tp_btf works
+  bool force_send_tracepoint = false;  // test hook: skip the fexit attempt
+
+  bool wants(ProfileKind kind) const;
+  uint64_t min_block_ns() const { return min_block_us * 1000; }
+};
+
+}  // namespace waitprof

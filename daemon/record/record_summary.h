@@ -1,0 +1,38 @@
+// summary.json: what a recording saw, in numbers a script can check — totals per profile,
+// events, drops, attach points, targets — and the warnings printed on stderr.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "profile.h"
+#include "proctree.h"
+#include "record/profile_export.h"
+#include "record/record_options.h"
+
+namespace waitprof {
+
+struct RecordOutcome {
+  std::string stopped_by;  // "duration", "SIGINT", "SIGTERM", "all targets exited"
+  double duration_s = 0;
+  int64_t start_unix_ns = 0;
+  size_t processes_seen = 0, processes_forked = 0, processes_exited = 0;
+  std::vector<std::string> attach_points;
+  int64_t sample_period_ns = 0;
+  std::array<uint64_t, WAITPROF_COUNTERS> counters{};
+  std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> proctree_drops{};
+  std::map<ProfileKind, ProfileTotals> totals;
+  std::vector<std::pair<std::string, uint32_t>> program_ids;
+};
+
+// Warnings a user must see: drops, possibly truncated stacks, targets that exited.
+std::vector<std::string> record_warnings(const RecordOutcome& outcome);
+// One comment line per attach point and drop kind, for every pprof file.
+std::vector<std::string> profile_comments(const RecordOutcome& outcome);
+nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& outcome);
+
+}  // namespace waitprof

@@ -1,0 +1,106 @@
+#include "record/target_registry.h"
+
+#include <dirent.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "symbolize/symbolizer.h"
+#include "util/read_file.h"
+
+namespace waitprof {
+
+namespace {
+
+std::string read_comm(const std::string& path) {
+  Result<std::string> text = read_text_file(path);
+  if (!text) return {};
+  std::string name = std::move(*text);
+  while (!name.empty() && name.back() == '\n') name.pop_back();
+  return name;
+}
+
+}  // namespace
+
+void TargetRegistry::remember(pid_t tgid, pid_t parent) {
+  // A child may be gone before user space hears of its fork; it ran the parent's image.
+  if (!symbolizer_.remember(tgid)) {
+    if (parent > 0) {
+      symbolizer_.inherit(tgid, parent);
+    } else {
+      unsymbolizable_.insert(tgid);
+    }
+  }
+}
+
+void TargetRegistry::add_existing(pid_t tgid) {
+  Process& p = processes_[tgid];
+  p.name = read_comm("/proc/" + std::to_string(tgid) + "/comm");
+  remember(tgid, 0);
+  read_thread_names(tgid);
+}
+
+void TargetRegistry::on_event(const waitprof_proc_event& event) {
+  const auto tgid = static_cast<pid_t>(event.tgid);
+  const std::string comm(event.comm, strnlen(event.comm, sizeof(event.comm)));
+  switch (event.kind) {
+    case WAITPROF_PROC_FORK: {
+      auto [it, inserted] = processes_.try_emplace(tgid);
+      // The fork event carries the parent's comm: the child has not run yet.
+      if (inserted) ++forked_;
+      it->second.name = comm;
+      remember(tgid, static_cast<pid_t>(event.parent_tgid));
+      read_thread_names(tgid);
+      break;
+    }
+    case WAITPROF_PROC_EXEC: {
+      processes_[tgid].name = comm;
+      remember(tgid, 0);
+      break;
+    }
+    case WAITPROF_PROC_EXIT: {
+      auto it = processes_.find(tgid);
+      if (it != processes_.end() && it->second.alive) {
+        it->second.alive = false;
+        ++exited_;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void TargetRegistry::read_thread_names(pid_t tgid) {
+  const std::string task_dir = "/proc/" + std::to_string(tgid) + "/task";
+  DIR* dir = opendir(task_dir.c_str());
+  if (!dir) return;
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long tid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || tid <= 0) continue;
+    std::string name = read_comm(task_dir + "/" + e->d_name + "/comm");
+    if (!name.empty()) thread_names_[{tgid, static_cast<pid_t>(tid)}] = std::move(name);
+  }
+  closedir(dir);
+}
+
+void TargetRegistry::refresh_live() {
+  for (auto& [tgid, p] : processes_) {
+    if (!p.alive) continue;
+    (void)symbolizer_.remember(tgid);  // gone since the exit event raced: the old snapshot stays
+    read_thread_names(tgid);
+  }
+}
+
+std::string TargetRegistry::process_name(pid_t tgid) const {
+  auto it = processes_.find(tgid);
+  return it != processes_.end() ? it->second.name : std::string();
+}
+
+std::string TargetRegistry::thread_name(pid_t tgid, pid_t tid) const {
+  auto it = thread_names_.find({tgid, tid});
+  return it != thread_names_.end() ? it->second : process_name(tgid);
+}
+
+}  // namespace waitprof

@@ -1,0 +1,58 @@
+// Every process the recording has seen: its name, whether it is still alive, and (through the
+// symbolizer) the mappings its stacks need — captured at first sight, so a worker that exits
+// before the end still symbolizes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+#include "proctree.h"  // bpf/: waitprof_proc_event
+
+namespace waitprof {
+
+class Symbolizer;
+
+class TargetRegistry {
+ public:
+  explicit TargetRegistry(Symbolizer& symbolizer) : symbolizer_(symbolizer) {}
+
+  // A process that was a target from the start (a --pid or a child alive at attach).
+  void add_existing(pid_t tgid);
+  // News from proctree.bpf.c.
+  void on_event(const waitprof_proc_event& event);
+  // At the end, for processes still alive: re-read mappings (libraries loaded since) and
+  // thread names.
+  void refresh_live();
+
+  std::string process_name(pid_t tgid) const;
+  // The thread's name, or the process's when the thread was never seen alive.
+  std::string thread_name(pid_t tgid, pid_t tid) const;
+
+  size_t processes_seen() const { return processes_.size(); }
+  size_t processes_exited() const { return exited_; }
+  size_t processes_forked() const { return forked_; }
+  bool all_exited() const { return !processes_.empty() && exited_ == processes_.size(); }
+  // Processes whose mappings could not be captured at all (exited before we looked).
+  const std::set<pid_t>& unsymbolizable() const { return unsymbolizable_; }
+
+ private:
+  struct Process {
+    std::string name;
+    bool alive = true;
+  };
+  void remember(pid_t tgid, pid_t parent);
+  void read_thread_names(pid_t tgid);
+
+  Symbolizer& symbolizer_;
+  std::map<pid_t, Process> processes_;
+  std::map<std::pair<pid_t, pid_t>, std::string> thread_names_;
+  std::set<pid_t> unsymbolizable_;
+  size_t exited_ = 0;
+  size_t forked_ = 0;
+};
+
+}  // namespace waitprof
