@@ -1,0 +1,46 @@
+#include "symbolize/address_space.h"
+
+#include <utility>
+
+namespace waitprof {
+
+AddressSpace::AddressSpace(MapsSnapshot maps) : maps_(std::move(maps)) {
+  auto session = DwflSession::create(maps_.dwfl_text);
+  // Only malformed maps text or memory exhaustion get here; frames then keep their
+  // modules and show addresses, which is the most that can be said.
+  if (session.ok()) dwfl_ = std::move(session.value());
+}
+
+std::shared_ptr<const Module> AddressSpace::module_for(const MapEntry& mapping, uint64_t addr,
+                                                       ModuleRegistry& registry) {
+  auto it = modules_.find(mapping.start);
+  if (it != modules_.end()) return it->second;
+  Module m;
+  m.path = mapping.path;
+  m.start = mapping.start;
+  m.limit = mapping.end;
+  m.file_offset = mapping.offset;
+  if (dwfl_) {
+    if (auto facts = dwfl_->module_facts(addr)) {
+      m.build_id = facts->build_id;
+      m.has_functions = facts->has_symbols;
+      // Every address in a module with DWARF is looked up for lines and inline scopes.
+      m.has_filenames = m.has_line_numbers = m.has_inline_frames = facts->has_dwarf;
+    }
+  }
+  auto shared = registry.intern(std::move(m));
+  modules_.emplace(mapping.start, shared);
+  return shared;
+}
+
+const ResolvedAddress& AddressSpace::resolve(uint64_t lookup_addr, ModuleRegistry& registry) {
+  auto [it, inserted] = resolved_.try_emplace(lookup_addr);
+  if (!inserted) return it->second;
+  const MapEntry* mapping = maps_.find(lookup_addr);
+  if (!mapping) return it->second;
+  it->second.module = module_for(*mapping, lookup_addr, registry);
+  if (dwfl_) it->second.lines = dwfl_->lines(lookup_addr);
+  return it->second;
+}
+
+}  // namespace waitprof

@@ -1,0 +1,41 @@
+// The code images one or more processes share, resolved through one libdwfl session with a
+// per-address cache. Prefork workers forked from one parent map the same files at the same
+// addresses, so they all land here and every address is resolved once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "symbolize/dwfl_session.h"
+#include "symbolize/frame.h"
+#include "symbolize/maps_snapshot.h"
+#include "symbolize/module_registry.h"
+
+namespace waitprof {
+
+struct ResolvedAddress {
+  std::shared_ptr<const Module> module;  // null when no kept mapping covers the address
+  std::vector<SourceLine> lines;
+};
+
+class AddressSpace {
+ public:
+  // A session that libdwfl refused still yields Modules from the maps, with no lines.
+  explicit AddressSpace(MapsSnapshot maps);
+
+  // lookup_addr is the address to name (already addr-1 for return addresses).
+  const ResolvedAddress& resolve(uint64_t lookup_addr, ModuleRegistry& registry);
+
+ private:
+  std::shared_ptr<const Module> module_for(const MapEntry& mapping, uint64_t addr,
+                                           ModuleRegistry& registry);
+
+  MapsSnapshot maps_;
+  std::unique_ptr<DwflSession> dwfl_;
+  std::unordered_map<uint64_t, std::shared_ptr<const Module>> modules_;  // by mapping start
+  std::unordered_map<uint64_t, ResolvedAddress> resolved_;
+};
+
+}  // namespace waitprof

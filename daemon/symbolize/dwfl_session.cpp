@@ -1,0 +1,185 @@
+#include "symbolize/dwfl_session.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "symbolize/demangle.h"
+
+namespace waitprof {
+
+namespace {
+
+// dwfl_linux_proc_find_elf opens the path from maps if it is a regular file, and never
+// opens "... (deleted)" paths (without an attached pid it cannot read the image from
+// memory), so a file replaced at the same path is not mistaken for the one that was mapped.
+// A null debuginfo_path means libdwfl's default, ":.debug:/usr/lib/debug".
+const Dwfl_Callbacks kCallbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = nullptr,
+};
+
+std::string dwfl_error_text() {
+  const char* msg = dwfl_errmsg(-1);
+  return msg ? msg : "unknown libdwfl error";
+}
+
+// The linkage (mangled) name when DWARF has one, else the plain name; follows
+// DW_AT_abstract_origin/DW_AT_specification, as inlined and out-of-line instances carry
+// their names only on the abstract definition.
+const char* die_system_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+  if (!name) name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+  if (!name) name = dwarf_diename(die);
+  return name;
+}
+
+int64_t decl_line(Dwarf_Die* die) {
+  int line = 0;
+  return dwarf_decl_line(die, &line) == 0 ? line : 0;
+}
+
+SourceLine make_line(const char* system_name, const std::string& file, int64_t line,
+                     int64_t start_line) {
+  SourceLine out;
+  if (system_name) {
+    out.system_name = system_name;
+    out.function = demangle(out.system_name);
+  }
+  out.file = file;
+  out.line = line;
+  out.start_line = start_line;
+  return out;
+}
+
+}  // namespace
+
+std::string build_id_hex(const unsigned char* bytes, int len) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(static_cast<size_t>(len > 0 ? len : 0) * 2);
+  for (int i = 0; i < len; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<DwflSession>> DwflSession::create(const std::string& maps_text) {
+  Dwfl* dwfl = dwfl_begin(&kCallbacks);
+  if (!dwfl) return Error{"starting a libdwfl session: " + dwfl_error_text()};
+  std::unique_ptr<DwflSession> session(new DwflSession(dwfl));
+  dwfl_report_begin(dwfl);
+  if (!maps_text.empty()) {
+    // fmemopen does not write through a read-only stream; the cast only satisfies its type.
+    FILE* f = fmemopen(const_cast<char*>(maps_text.data()), maps_text.size(), "r");
+    if (!f) return errno_error("fmemopen for the maps snapshot");
+    const int rc = dwfl_linux_proc_maps_report(dwfl, f);
+    (void)std::fclose(f);  // a read-only memory stream has nothing to flush
+    if (rc < 0) return Error{"reporting mappings to libdwfl: " + dwfl_error_text()};
+    if (rc > 0) return errno_error("reporting mappings to libdwfl", rc);
+  }
+  if (dwfl_report_end(dwfl, nullptr, nullptr) != 0) {
+    return Error{"finishing the libdwfl module report: " + dwfl_error_text()};
+  }
+  return session;
+}
+
+DwflSession::~DwflSession() {
+  dwfl_end(dwfl_);
+}
+
+std::optional<ModuleFacts> DwflSession::module_facts(uint64_t addr) {
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);
+  if (!mod) return std::nullopt;
+  auto [it, inserted] = facts_.try_emplace(mod);
+  if (inserted) {
+    ModuleFacts& facts = it->second;
+    Dwarf_Addr bias = 0;
+    // The build id is only known once the main ELF is loaded.
+    if (dwfl_module_getelf(mod, &bias)) {
+      const unsigned char* bits = nullptr;
+      GElf_Addr vaddr = 0;
+      const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+      if (len > 0) facts.build_id = build_id_hex(bits, len);
+      facts.has_symbols = dwfl_module_getsymtab(mod) > 0;
+      facts.has_dwarf = dwfl_module_getdwarf(mod, &bias) != nullptr;
+    }
+  }
+  return it->second;
+}
+
+const SymbolIndex& DwflSession::symbols(Dwfl_Module* mod) {
+  auto it = symbols_.find(mod);
+  if (it == symbols_.end()) it = symbols_.emplace(mod, SymbolIndex::of_module(mod)).first;
+  return it->second;
+}
+
+const CuScopes& DwflSession::scopes(Dwarf_Die* cudie) {
+  auto it = cu_scopes_.find(cudie->cu);
+  if (it == cu_scopes_.end()) it = cu_scopes_.emplace(cudie->cu, CuScopes(cudie)).first;
+  return it->second;
+}
+
+std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
+  std::vector<SourceLine> out;
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);
+  if (!mod) return out;
+
+  const SymbolIndex::Symbol* sym = symbols(mod).lookup(addr);
+  const char* symbol = sym ? sym->name : nullptr;
+
+  // Where addr itself is, from the line table: the innermost (possibly inlined) function.
+  std::string file;
+  int64_t line = 0;
+  if (Dwfl_Line* l = dwfl_module_getsrc(mod, addr)) {
+    int lineno = 0;
+    if (const char* f = dwfl_lineinfo(l, nullptr, &lineno, nullptr, nullptr, nullptr)) {
+      file = f;
+      line = lineno;
+    }
+  }
+
+  Dwarf_Addr bias = 0;
+  if (Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, &bias)) {
+    std::vector<Dwarf_Die> chain = scopes(cudie).chain(addr - bias);
+    Dwarf_Files* files = nullptr;
+    if (!chain.empty() && dwarf_getsrcfiles(cudie, &files, nullptr) != 0) files = nullptr;
+    for (Dwarf_Die& scope : chain) {
+      Dwarf_Die* die = &scope;
+      const int tag = dwarf_tag(die);
+      if (tag == DW_TAG_inlined_subroutine) {
+        out.push_back(make_line(die_system_name(die), file, line, decl_line(die)));
+        // The next frame out is the caller, at the call site of this inlined copy.
+        Dwarf_Attribute attr;
+        Dwarf_Word value = 0;
+        file.clear();
+        line = 0;
+        if (files && dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &value) == 0) {
+          if (const char* f = dwarf_filesrc(files, value, nullptr, nullptr)) file = f;
+        }
+        if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &value) == 0) {
+          line = static_cast<int64_t>(value);
+        }
+      } else if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point) {
+        // The symbol table names the code addr is in (with .cold/.constprop clone
+        // suffixes), which is what other profilers show; DWARF names it when there is none.
+        out.push_back(
+            make_line(symbol ? symbol : die_system_name(die), file, line, decl_line(die)));
+        return out;
+      }
+    }
+  }
+  // No DWARF subprogram: the symbol table alone, plus the line table if it covers addr.
+  // Inlined entries found above without their enclosing subprogram are kept as they are.
+  if (symbol) out.push_back(make_line(symbol, file, line, 0));
+  return out;
+}
+
+}  // namespace waitprof

@@ -1,0 +1,57 @@
+// One libdwfl session over one address space's code images: ELF symbol tables, DWARF line
+// tables and inline scopes, separate debug files found the standard way (build-id under
+// /usr/lib/debug/.build-id/, .gnu_debuglink). Files are opened lazily, on the first address
+// that falls in them.
+#pragma once
+
+#include <elfutils/libdwfl.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "symbolize/cu_scopes.h"
+#include "symbolize/frame.h"
+#include "symbolize/symbol_index.h"
+#include "util/result.h"
+
+namespace waitprof {
+
+// Build-id bytes as lowercase hex, the form pprof and debuginfod use.
+std::string build_id_hex(const unsigned char* bytes, int len);
+
+// What pprof's Mapping says about one ELF file.
+struct ModuleFacts {
+  std::string build_id;  // lowercase hex, empty when none or the file is unreadable
+  bool has_symbols = false;
+  bool has_dwarf = false;
+};
+
+class DwflSession {
+ public:
+  // maps_text: /proc/PID/maps lines of file-backed mappings.
+  static Result<std::unique_ptr<DwflSession>> create(const std::string& maps_text);
+  ~DwflSession();
+  DwflSession(const DwflSession&) = delete;
+  DwflSession& operator=(const DwflSession&) = delete;
+
+  // Facts about the module covering addr; empty when no module does.
+  std::optional<ModuleFacts> module_facts(uint64_t addr);
+  // Innermost first, as Frame::lines; empty when nothing names addr.
+  std::vector<SourceLine> lines(uint64_t addr);
+
+ private:
+  explicit DwflSession(Dwfl* dwfl) : dwfl_(dwfl) {}
+  const SymbolIndex& symbols(Dwfl_Module* mod);
+  const CuScopes& scopes(Dwarf_Die* cudie);
+
+  Dwfl* dwfl_;
+  std::unordered_map<Dwfl_Module*, ModuleFacts> facts_;
+  std::unordered_map<Dwfl_Module*, SymbolIndex> symbols_;
+  std::unordered_map<const Dwarf_CU*, CuScopes> cu_scopes_;
+};
+
+}  // namespace waitprof

@@ -1,0 +1,118 @@
+#include "symbolize/symbolizer.h"
+
+#include <limits>
+#include <string>
+#include <unordered_map>
+
+#include "symbolize/address_space.h"
+#include "symbolize/kallsyms.h"
+#include "symbolize/kernel_build_id.h"
+#include "symbolize/maps_snapshot.h"
+#include "symbolize/module_registry.h"
+
+namespace waitprof {
+
+namespace {
+
+// A return address points after the call; the call itself (and its line, and the inline
+// frames around it) is one byte earlier. The sampled IP is where execution actually was.
+uint64_t lookup_address(size_t index, uint64_t addr) {
+  return index == 0 || addr == 0 ? addr : addr - 1;
+}
+
+}  // namespace
+
+struct Symbolizer::Impl {
+  ModuleRegistry modules;
+  // Keyed by MapsSnapshot::key: one session per distinct set of code mappings.
+  std::unordered_map<std::string, std::shared_ptr<AddressSpace>> spaces;
+  // Null for a pid whose maps could not be read, so it is not retried for every stack.
+  std::unordered_map<pid_t, std::shared_ptr<AddressSpace>> by_pid;
+
+  bool kernel_loaded = false;
+  KernelSymbols kernel_symbols;
+  std::shared_ptr<const Module> kernel_module;
+
+  Status remember(pid_t pid) {
+    auto text = read_maps(pid);
+    if (!text.ok()) return text.error();
+    MapsSnapshot snap = make_maps_snapshot(*text);
+    std::shared_ptr<AddressSpace>& space = spaces[snap.key];
+    if (!space) space = std::make_shared<AddressSpace>(std::move(snap));
+    by_pid[pid] = space;
+    return Status::ok_status();
+  }
+
+  void load_kernel() {
+    kernel_loaded = true;
+    auto text = read_kallsyms();
+    if (!text.ok()) return;
+    kernel_symbols = KernelSymbols::parse(*text);
+    if (kernel_symbols.empty()) return;
+    Module m;
+    m.path = "[kernel.kallsyms]";
+    m.build_id = running_kernel_build_id();
+    m.start = kernel_symbols.lowest_address();
+    // Kernel text, modules and BPF programs all live up to the top of the address space.
+    m.limit = std::numeric_limits<uint64_t>::max();
+    m.has_functions = true;
+    kernel_module = modules.intern(std::move(m));
+  }
+};
+
+Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) {}
+Symbolizer::~Symbolizer() = default;
+
+Status Symbolizer::remember(pid_t pid) {
+  return impl_->remember(pid);
+}
+
+void Symbolizer::inherit(pid_t child, pid_t parent) {
+  auto it = impl_->by_pid.find(parent);
+  if (it == impl_->by_pid.end() || !it->second) {
+    if (!impl_->remember(parent).ok()) return;
+    it = impl_->by_pid.find(parent);
+  }
+  std::shared_ptr<AddressSpace> space = it->second;
+  impl_->by_pid[child] = std::move(space);
+}
+
+std::vector<Frame> Symbolizer::user_stack(pid_t pid, std::span<const uint64_t> addrs) {
+  auto it = impl_->by_pid.find(pid);
+  if (it == impl_->by_pid.end()) {
+    if (!impl_->remember(pid).ok()) impl_->by_pid[pid] = nullptr;
+    it = impl_->by_pid.find(pid);
+  }
+  AddressSpace* space = it->second.get();
+  std::vector<Frame> frames(addrs.size());
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    frames[i].address = addrs[i];
+    if (!space) continue;
+    const ResolvedAddress& r = space->resolve(lookup_address(i, addrs[i]), impl_->modules);
+    frames[i].module = r.module;
+    frames[i].lines = r.lines;
+  }
+  return frames;
+}
+
+std::vector<Frame> Symbolizer::kernel_stack(std::span<const uint64_t> addrs) {
+  if (!impl_->kernel_loaded) impl_->load_kernel();
+  std::vector<Frame> frames(addrs.size());
+  for (size_t i = 0; i < addrs.size(); ++i) {
+    frames[i].address = addrs[i];
+    const KernelSymbol* sym = impl_->kernel_symbols.lookup(lookup_address(i, addrs[i]));
+    if (!sym) continue;
+    frames[i].module = impl_->kernel_module;
+    SourceLine line;
+    line.function = sym->name;
+    line.system_name = sym->name;
+    frames[i].lines.push_back(std::move(line));
+  }
+  return frames;
+}
+
+size_t Symbolizer::session_count() const {
+  return impl_->spaces.size();
+}
+
+}  // namespace waitprof
