@@ -19,6 +19,9 @@
 
 /* A stack id below zero means "no stack": not requested, or the walk failed (counted). */
 #define WAITPROF_NO_STACK (-1)
+/* A wait already in progress when recording began, seeded by user space from /proc: its
+ * stack was never seen (the kernel walks user stacks of the current task only). */
+#define WAITPROF_STACK_BEFORE_START (-2)
 
 struct waitprof_cpu_key {
   __u32 tgid;

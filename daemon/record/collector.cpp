@@ -68,7 +68,8 @@ RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
   s.tid = key.tid;
   s.user_stack = stacks.get(key.user_stack);
   s.kernel_stack = stacks.get(key.kernel_stack);
-  s.user_stack_missing = key.user_stack < 0;
+  s.began_before_recording = key.user_stack == WAITPROF_STACK_BEFORE_START;
+  s.user_stack_missing = key.user_stack < 0 && !s.began_before_recording;
   return s;
 }
 

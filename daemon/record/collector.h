@@ -21,6 +21,7 @@ struct RawSample {
   std::vector<uint64_t> user_stack;    // leaf first; empty when the walk failed
   std::vector<uint64_t> kernel_stack;  // leaf first; empty unless requested
   bool user_stack_missing = false;     // the BPF side had no stack id (collision, failure)
+  bool began_before_recording = false;  // seeded from /proc: no stack was ever seen
   int32_t syscall = -1;                // offcpu
   uint32_t offcpu_state = 0;           // offcpu: enum waitprof_offcpu_state
   uint64_t futex_uaddr = 0;            // lock

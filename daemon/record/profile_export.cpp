@@ -106,10 +106,12 @@ perftools::profiles::Profile build_profile(ProfileKind kind, const std::vector<R
     const size_t first_user = frames.size();
     frames.insert(frames.end(), std::make_move_iterator(user.begin()),
                   std::make_move_iterator(user.end()));
-    if (s.user_stack_missing) {
-      Frame lost;
-      lost.lines.push_back({"[user stack lost]", "[user stack lost]", "", 0, 0});
-      frames.push_back(std::move(lost));
+    if (s.user_stack_missing || s.began_before_recording) {
+      const char* what =
+          s.began_before_recording ? "[waiting since before the recording]" : "[user stack lost]";
+      Frame placeholder;
+      placeholder.lines.push_back({what, what, "", 0, 0});
+      frames.push_back(std::move(placeholder));
     }
 
     labels.clear();

@@ -21,6 +21,7 @@
 #include "record/profile_programs.h"
 #include "record/record_summary.h"
 #include "record/target_registry.h"
+#include "record/wait_seeding.h"
 #include "symbolize/symbolizer.h"
 #include "util/atomic_file.h"
 
@@ -149,13 +150,15 @@ Status run_record(const RecordOptions& options) {
   Result<std::unique_ptr<ProcessTree>> tree = ProcessTree::open(
       options.children, [&registry](const waitprof_proc_event& e) { registry.on_event(e); });
   if (!tree) return tree.error();
+  std::vector<pid_t> initial_targets;
   for (pid_t pid : options.pids) {
     if (Status s = (*tree)->add_root(pid); !s) return s;
-    registry.add_existing(pid);
+    initial_targets.push_back(pid);
     if (options.children) {
-      for (pid_t child : list_descendants(pid)) registry.add_existing(child);
+      for (pid_t child : list_descendants(pid)) initial_targets.push_back(child);
     }
   }
+  for (pid_t pid : initial_targets) registry.add_existing(pid);
 
   Result<std::unique_ptr<ProfilePrograms>> programs =
       ProfilePrograms::open(options, (*tree)->targets_map_fd());
@@ -164,6 +167,9 @@ Status run_record(const RecordOptions& options) {
   RecordOutcome outcome;
   outcome.start_unix_ns = realtime_ns();
   const uint64_t start_ns = monotonic_ns();
+  Result<size_t> seeded = seed_waits_in_progress(**programs, initial_targets, start_ns);
+  if (!seeded) return seeded.error();
+  outcome.waits_seeded = *seeded;
   fprintf(stderr, "waitprof: recording %zu process%s%s; Ctrl-C to stop\n",
           registry.processes_seen(), registry.processes_seen() == 1 ? "" : "es",
           options.children ? " and their future children" : "");

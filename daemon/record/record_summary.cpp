@@ -111,6 +111,7 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
                   {"processes_forked", outcome.processes_forked},
                   {"processes_exited", outcome.processes_exited}};
   j["attach_points"] = outcome.attach_points;
+  j["waits_in_progress_at_start"] = outcome.waits_seeded;
   j["sample_period_ns"] = outcome.sample_period_ns;
   json seen = json::object();
   for (const SeenName& s : kSeen) seen[s.key] = outcome.counters[s.counter];

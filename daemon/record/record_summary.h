@@ -27,6 +27,7 @@ struct RecordOutcome {
   std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> proctree_drops{};
   std::map<ProfileKind, ProfileTotals> totals;
   std::vector<std::pair<std::string, uint32_t>> program_ids;
+  size_t waits_seeded = 0;  // waits in progress at the start, from /proc
 };
 
 // Warnings a user must see: drops, possibly truncated stacks, targets that exited.

@@ -147,7 +147,9 @@ TEST(Record, CpuAndOffcpuAgreeWithSchedstat) {
   const auto cpu_by_tid = cpu.total_by_label("cpu", "tid");
   const auto off_by_tid = offcpu.total_by_label("delay", "tid");
 
-  for (const std::string role : {"spinner", "sleeper", "half"}) {
+  // "wait_shapes" is the main thread, blocked in pthread_join (a futex wait) since before
+  // the recording began: its whole window must count, from the wait seeded out of /proc.
+  for (const std::string role : {"spinner", "sleeper", "half", "wait_shapes"}) {
     const pid_t tid = tids.at(role);
     const double on_share = static_cast<double>(after[role].on_cpu_ns - before[role].on_cpu_ns) /
                             static_cast<double>(t1 - t0);
@@ -208,6 +210,7 @@ TEST(Record, CpuAndOffcpuAgreeWithSchedstat) {
     EXPECT_EQ(s.labels.at("process"), "wait_shapes");
   }
   EXPECT_EQ(summary["drops"]["stack_collisions"], 0);
+  EXPECT_GE(summary["waits_in_progress_at_start"].get<int>(), 1);
   fs::remove_all(dir);
 }
 
@@ -355,6 +358,30 @@ TEST_F(ServerRecording, ChildrenIncludeWorkersForkedAndExitedDuringRecording) {
   const nlohmann::json summary = read_json(dir / "summary.json");
   EXPECT_GE(summary["targets"]["processes_forked"].get<int>(), 1);
   EXPECT_GE(summary["targets"]["processes_exited"].get<int>(), 1);
+  fs::remove_all(dir);
+}
+
+// --- a target that execs: stacks after the exec resolve against the new image --------------
+
+TEST(Record, ProcessThatExecsIsSymbolizedAsItsNewImage) {
+  REQUIRE_ROOT_OR_SKIP();
+  ChildProcess sh({"/bin/sh", "-c", std::string("sleep 1; exec ") + WAIT_SHAPES_PATH});
+  const fs::path dir = fresh_dir("exec");
+  auto [code, out] = record_to_end({"--pid", std::to_string(sh.pid()), "--children",
+                                    "--duration", "3", "--profiles", "offcpu", "--output",
+                                    dir.string()});
+  ASSERT_EQ(code, 0) << out;
+  ProfileQuery offcpu((dir / "offcpu.pb.gz").string());
+  ASSERT_TRUE(offcpu.ok()) << offcpu.error();
+  // After the exec the same pid runs wait_shapes: its sleeper's stacks name sleep_outer.
+  const int64_t after_exec = offcpu.total("delay", [&](const QueriedSample& s) {
+    return s.labels.at("pid") == std::to_string(sh.pid()) &&
+           s.labels.at("process") == "wait_shapes" && has_call_chain(s.functions, {"sleep_outer"});
+  });
+  EXPECT_GT(after_exec, 1'000'000'000) << out;
+  // Before it, sh waited for its child `sleep`, a target too (--children).
+  const auto by_process = offcpu.total_by_label("delay", "process");
+  EXPECT_TRUE(by_process.count("sleep")) << out;
   fs::remove_all(dir);
 }
 
