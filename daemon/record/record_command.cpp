@@ -170,12 +170,12 @@ Status run_record(const RecordOptions& options) {
   Result<size_t> seeded = seed_waits_in_progress(**programs, initial_targets, start_ns);
   if (!seeded) return seeded.error();
   outcome.waits_seeded = *seeded;
+  // Blocked before the line that invites Ctrl-C, so no signal can kill the recording.
+  StopSignals signals;
+  if (signals.fd() < 0) return errno_error("creating a signalfd for SIGINT/SIGTERM");
   fprintf(stderr, "waitprof: recording %zu process%s%s; Ctrl-C to stop\n",
           registry.processes_seen(), registry.processes_seen() == 1 ? "" : "es",
           options.children ? " and their future children" : "");
-
-  StopSignals signals;
-  if (signals.fd() < 0) return errno_error("creating a signalfd for SIGINT/SIGTERM");
   const uint64_t deadline =
       options.duration_s > 0 ? start_ns + static_cast<uint64_t>(options.duration_s * 1e9) : 0;
   for (;;) {
