@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "maps.bpf.h"
 #include "proctree.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -33,8 +34,7 @@ struct {
 } proctree_drops SEC(".maps");
 
 static __always_inline void count_drop(__u32 kind) {
-  __u64 *n = bpf_map_lookup_elem(&proctree_drops, &kind);
-  if (n) *n += 1;
+  percpu_increment(&proctree_drops, kind);
 }
 
 static __always_inline void emit(__u32 kind, __u32 tgid, __u32 parent_tgid) {

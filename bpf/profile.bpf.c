@@ -92,8 +92,7 @@ struct {
 } counters SEC(".maps");
 
 static __always_inline void bump(__u32 counter) {
-  __u64 *n = bpf_map_lookup_elem(&counters, &counter);
-  if (n) *n += 1;
+  percpu_increment(&counters, counter);
 }
 
 static __always_inline bool is_target(__u32 tgid) {

@@ -23,19 +23,42 @@ std::optional<pid_t> parse_stat_ppid(const std::string& stat_text) {
   return static_cast<pid_t>(ppid);
 }
 
+namespace {
+
+// The entries of `dir` named by a positive number (pids in /proc, tids in /proc/PID/task).
+std::vector<pid_t> numeric_entries(const std::string& dir) {
+  std::vector<pid_t> ids;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      char* end = nullptr;
+      const long id = strtol(e->d_name, &end, 10);
+      if (*end == '\0' && id > 0) ids.push_back(static_cast<pid_t>(id));
+    }
+    closedir(d);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+char parse_stat_state(const std::string& stat_text) {
+  const size_t close = stat_text.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat_text.size()) return 0;
+  return stat_text[close + 2];
+}
+
+std::vector<pid_t> list_threads(pid_t tgid, const std::string& proc_root) {
+  return numeric_entries(proc_root + "/" + std::to_string(tgid) + "/task");
+}
+
 std::vector<pid_t> list_descendants(pid_t root, const std::string& proc_root) {
   std::multimap<pid_t, pid_t> children;  // ppid -> pid
-  if (DIR* dir = opendir(proc_root.c_str())) {
-    while (dirent* e = readdir(dir)) {
-      char* end = nullptr;
-      const long pid = strtol(e->d_name, &end, 10);
-      if (*end != '\0' || pid <= 0) continue;
-      std::ifstream f(proc_root + "/" + e->d_name + "/stat");
-      std::stringstream text;
-      text << f.rdbuf();
-      if (auto ppid = parse_stat_ppid(text.str())) children.emplace(*ppid, pid);
-    }
-    closedir(dir);
+  for (pid_t pid : numeric_entries(proc_root)) {
+    std::ifstream f(proc_root + "/" + std::to_string(pid) + "/stat");
+    std::stringstream text;
+    text << f.rdbuf();
+    if (auto ppid = parse_stat_ppid(text.str())) children.emplace(*ppid, pid);
   }
   std::vector<pid_t> out;
   std::vector<pid_t> frontier{root};

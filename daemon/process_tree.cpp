@@ -3,25 +3,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "bpf_support.h"
 #include "proc_scan.h"
 #include "proctree.skel.h"
 
 namespace waitprof {
 
 namespace {
-
-// libbpf returns -errno; errno_error wants the positive value.
-Error libbpf_error(const std::string& what, int err) {
-  return errno_error(what, err < 0 ? -err : err);
-}
-
-// A kernel whose BTF describes the tracepoint accepts tp_btf, which reads arguments
-// directly instead of through probe reads.
-bool kernel_has_btf_tracepoint(const char* name) {
-  return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0;
-}
 
 int on_ring_event(void* ctx, void* data, size_t size) {
   if (size < sizeof(waitprof_proc_event)) return 0;
@@ -105,14 +96,10 @@ Status ProcessTree::poll(int timeout_ms) {
 }
 
 std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> ProcessTree::drops() const {
+  const std::vector<uint64_t> sums =
+      sum_percpu_counters(bpf_map__fd(skel_->maps.proctree_drops), WAITPROF_PROCTREE_DROP_KINDS);
   std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> total{};
-  const int ncpus = libbpf_num_possible_cpus();
-  std::vector<__u64> per_cpu(ncpus > 0 ? ncpus : 1);
-  for (__u32 kind = 0; kind < WAITPROF_PROCTREE_DROP_KINDS; ++kind) {
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.proctree_drops), &kind, per_cpu.data()) == 0) {
-      for (__u64 v : per_cpu) total[kind] += v;
-    }
-  }
+  std::copy(sums.begin(), sums.end(), total.begin());
   return total;
 }
 

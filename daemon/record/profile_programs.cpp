@@ -6,22 +6,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
+#include "bpf_support.h"
 #include "profile.skel.h"
 
 namespace waitprof {
 
 namespace {
-
-Error libbpf_error(const std::string& what, int err) {
-  return errno_error(what, err < 0 ? -err : err);
-}
-
-bool kernel_has_btf_tracepoint(const char* name) {
-  return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0;
-}
 
 int perf_event_open(perf_event_attr* attr, int cpu) {
   return static_cast<int>(syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
@@ -174,15 +168,10 @@ ProfilePrograms::~ProfilePrograms() {
 }
 
 std::array<uint64_t, WAITPROF_COUNTERS> ProfilePrograms::counters() const {
+  const std::vector<uint64_t> sums =
+      sum_percpu_counters(bpf_map__fd(skel_->maps.counters), WAITPROF_COUNTERS);
   std::array<uint64_t, WAITPROF_COUNTERS> total{};
-  const int ncpus = libbpf_num_possible_cpus();
-  std::vector<__u64> per_cpu(ncpus > 0 ? ncpus : 1);
-  const int fd = bpf_map__fd(skel_->maps.counters);
-  for (__u32 i = 0; i < WAITPROF_COUNTERS; ++i) {
-    if (bpf_map_lookup_elem(fd, &i, per_cpu.data()) == 0) {
-      for (__u64 v : per_cpu) total[i] += v;
-    }
-  }
+  std::copy(sums.begin(), sums.end(), total.begin());
   return total;
 }
 

@@ -1,10 +1,9 @@
 #include "record/target_registry.h"
 
-#include <dirent.h>
-
-#include <cstdlib>
+#include <cstring>
 #include <string>
 
+#include "proc_scan.h"
 #include "symbolize/symbolizer.h"
 #include "util/read_file.h"
 
@@ -72,17 +71,11 @@ void TargetRegistry::on_event(const waitprof_proc_event& event) {
 }
 
 void TargetRegistry::read_thread_names(pid_t tgid) {
-  const std::string task_dir = "/proc/" + std::to_string(tgid) + "/task";
-  DIR* dir = opendir(task_dir.c_str());
-  if (!dir) return;
-  while (dirent* e = readdir(dir)) {
-    char* end = nullptr;
-    const long tid = strtol(e->d_name, &end, 10);
-    if (*end != '\0' || tid <= 0) continue;
-    std::string name = read_comm(task_dir + "/" + e->d_name + "/comm");
-    if (!name.empty()) thread_names_[{tgid, static_cast<pid_t>(tid)}] = std::move(name);
+  const std::string task_dir = "/proc/" + std::to_string(tgid) + "/task/";
+  for (pid_t tid : list_threads(tgid)) {
+    std::string name = read_comm(task_dir + std::to_string(tid) + "/comm");
+    if (!name.empty()) thread_names_[{tgid, tid}] = std::move(name);
   }
-  closedir(dir);
 }
 
 void TargetRegistry::refresh_live() {

@@ -2,12 +2,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <dirent.h>
 
 #include <cstdlib>
 #include <sstream>
 
 #include "profile.h"
+#include "proc_scan.h"
 #include "profile.skel.h"
 #include "record/profile_programs.h"
 #include "util/read_file.h"
@@ -21,20 +21,6 @@ constexpr uint32_t kFutexCmdMask = 127;
 
 bool is_futex_wait_op(uint32_t cmd) {
   return cmd == 0 || cmd == 6 || cmd == 9 || cmd == 11 || cmd == 13;
-}
-
-std::vector<pid_t> list_tasks(pid_t tgid) {
-  std::vector<pid_t> tids;
-  const std::string dir = "/proc/" + std::to_string(tgid) + "/task";
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      char* end = nullptr;
-      const long tid = strtol(e->d_name, &end, 10);
-      if (*end == '\0' && tid > 0) tids.push_back(static_cast<pid_t>(tid));
-    }
-    closedir(d);
-  }
-  return tids;
 }
 
 }  // namespace
@@ -57,12 +43,6 @@ std::optional<ProcSyscall> parse_proc_syscall(const std::string& text) {
   return s;
 }
 
-char parse_stat_state(const std::string& stat_text) {
-  const size_t close = stat_text.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat_text.size()) return 0;
-  return stat_text[close + 2];
-}
-
 Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
                                       const std::vector<pid_t>& tgids, uint64_t start_ns) {
   const profile_bpf& skel = programs.skeleton();
@@ -70,7 +50,7 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
   const int lock_fd = bpf_map__fd(skel.maps.lock_starts);
   size_t seeded = 0;
   for (pid_t tgid : tgids) {
-    for (pid_t tid : list_tasks(tgid)) {
+    for (pid_t tid : list_threads(tgid)) {
       const std::string base = "/proc/" + std::to_string(tgid) + "/task/" + std::to_string(tid);
       Result<std::string> stat = read_text_file(base + "/stat");
       Result<std::string> syscall_text = read_text_file(base + "/syscall");

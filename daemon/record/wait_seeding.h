@@ -27,9 +27,6 @@ struct ProcSyscall {
 };
 std::optional<ProcSyscall> parse_proc_syscall(const std::string& text);
 
-// The state letter of /proc/PID/task/TID/stat ('S', 'D', 'R', …), 0 when unparsable.
-char parse_stat_state(const std::string& stat_text);
-
 // Seeds offcpu and lock starts for the blocked threads of `tgids` at start_ns. Returns how
 // many waits were seeded.
 Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,

@@ -33,4 +33,23 @@ TEST(ProcScan, ListsDescendantsTransitively) {
   fs::remove_all(root);
 }
 
+TEST(ProcScan, ListThreadsReadsNumericTaskEntries) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("proc_threads_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  for (const char* entry : {"10", "12", "11", "attr"}) {
+    fs::create_directories(root / "10" / "task" / entry);
+  }
+  EXPECT_EQ(waitprof::list_threads(10, root.string()), (std::vector<pid_t>{10, 11, 12}));
+  EXPECT_TRUE(waitprof::list_threads(99, root.string()).empty());
+  fs::remove_all(root);
+}
+
+TEST(StatState, ReadsTheLetterAfterTheCommEvenWithParens) {
+  EXPECT_EQ(waitprof::parse_stat_state("123 (a) b) S 1 2 3"), 'S');
+  EXPECT_EQ(waitprof::parse_stat_state("9 (kworker/0:1) D 2 0"), 'D');
+  EXPECT_EQ(waitprof::parse_stat_state("no parens"), 0);
+  EXPECT_EQ(waitprof::parse_stat_state("1 (x)"), 0);
+}
+
 }  // namespace

@@ -27,12 +27,5 @@ TEST(ProcSyscall, RunningAndGarbageAreNotWaits) {
   EXPECT_FALSE(parse_proc_syscall("202 0x1 0x2"));  // truncated
 }
 
-TEST(StatState, ReadsTheLetterAfterTheCommEvenWithParens) {
-  EXPECT_EQ(parse_stat_state("123 (a) b) S 1 2 3"), 'S');
-  EXPECT_EQ(parse_stat_state("9 (kworker/0:1) D 2 0"), 'D');
-  EXPECT_EQ(parse_stat_state("no parens"), 0);
-  EXPECT_EQ(parse_stat_state("1 (x)"), 0);
-}
-
 }  // namespace
 }  // namespace waitprof
