@@ -9,17 +9,11 @@
 
 #include "maps.bpf.h"
 #include "proctree.h"
+#include "targets.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool follow_children = false;
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, WAITPROF_MAX_TARGETS);
-  __type(key, __u32);  /* tgid */
-  __type(value, __u8); /* unused: presence is membership */
-} targets SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -58,19 +52,15 @@ static __always_inline int handle_fork(struct task_struct *parent, struct task_s
   __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
   __u32 child_tgid = BPF_CORE_READ(child, tgid);
   if (child_tgid == parent_tgid) return 0; /* a new thread (CLONE_THREAD), not a process */
-  if (!bpf_map_lookup_elem(&targets, &parent_tgid)) return 0;
-  __u8 present = 1;
-  if (bpf_map_update_elem(&targets, &child_tgid, &present, BPF_ANY) != 0) {
-    count_drop(WAITPROF_DROP_TARGETS_FULL);
-    return 0;
-  }
+  if (!target_test(parent_tgid)) return 0;
+  target_set(child_tgid);
   emit(WAITPROF_PROC_FORK, child_tgid, parent_tgid);
   return 0;
 }
 
 static __always_inline int handle_exec(void) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  if (bpf_map_lookup_elem(&targets, &tgid)) emit(WAITPROF_PROC_EXEC, tgid, 0);
+  if (target_test(tgid)) emit(WAITPROF_PROC_EXEC, tgid, 0);
   return 0;
 }
 
@@ -78,7 +68,7 @@ static __always_inline int handle_exit(struct task_struct *task) {
   __u32 pid = BPF_CORE_READ(task, pid);
   __u32 tgid = BPF_CORE_READ(task, tgid);
   if (pid != tgid) return 0; /* only the thread-group leader's exit ends the process */
-  if (bpf_map_delete_elem(&targets, &tgid) == 0) emit(WAITPROF_PROC_EXIT, tgid, 0);
+  if (target_clear(tgid)) emit(WAITPROF_PROC_EXIT, tgid, 0);
   return 0;
 }
 

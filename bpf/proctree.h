@@ -6,9 +6,11 @@
 #include <linux/types.h>
 #endif
 
-/* Processes (thread groups) tracked at once: a prefork server and its workers, with room
- * for short-lived children that a target forks and reaps. */
-#define WAITPROF_MAX_TARGETS 16384
+/* Target processes are a bitmap indexed by tgid, one bit for every possible pid: Linux's
+ * PID_MAX_LIMIT on 64-bit is 4M, so 512 KiB. A bitmap has no "full" and its test is an
+ * inlined array access, which matters because it runs on every context switch of the host. */
+#define WAITPROF_PID_LIMIT (4 * 1024 * 1024)
+#define WAITPROF_TARGET_WORDS (WAITPROF_PID_LIMIT / 64)
 #define WAITPROF_COMM_LEN 16
 
 enum waitprof_proc_event_kind {
@@ -28,9 +30,8 @@ struct waitprof_proc_event {
 
 /* Counters the kernel side bumps instead of failing silently; indexes into `proctree_drops`. */
 enum waitprof_proctree_drop {
-  WAITPROF_DROP_TARGETS_FULL = 0, /* a child could not be tracked: targets map full */
-  WAITPROF_DROP_EVENTS_FULL = 1,  /* a fork/exec/exit event was lost: ring buffer full */
-  WAITPROF_PROCTREE_DROP_KINDS = 2,
+  WAITPROF_DROP_EVENTS_FULL = 0, /* a fork/exec/exit event was lost: ring buffer full */
+  WAITPROF_PROCTREE_DROP_KINDS = 1,
 };
 
 #endif

@@ -9,8 +9,9 @@
 #include <bpf/bpf_tracing.h>
 
 #include "maps.bpf.h"
-#include "proctree.h"
 #include "profile.h"
+#include "stack_memo.bpf.h"
+#include "targets.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -18,6 +19,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool kernel_stacks_cpu = true;
 const volatile bool kernel_stacks_wait = false; /* offcpu, lock, send */
 const volatile __u64 min_block_ns = 0;
+const volatile bool use_stack_memo = true;    /* off: --exact-stacks */
+const volatile bool verify_stack_memo = false; /* test hook: walk on every hit, count mismatches */
 
 /* Set by user space at the stop time, before the (slow) detach: from then on nothing is
  * charged, and user space charges the waits still open up to exactly that moment. */
@@ -27,13 +30,6 @@ volatile bool stopped = false;
 #define TASK_INTERRUPTIBLE_STATE 0x0001
 #define TASK_UNINTERRUPTIBLE_STATE 0x0002
 #define TASK_DEAD_STATE 0x0080
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, WAITPROF_MAX_TARGETS);
-  __type(key, __u32);
-  __type(value, __u8);
-} targets SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -96,8 +92,7 @@ static __always_inline void bump(__u32 counter) {
 }
 
 static __always_inline bool is_target(__u32 tgid) {
-  if (stopped) return false;
-  return bpf_map_lookup_elem(&targets, &tgid) != 0;
+  return !stopped && target_test(tgid);
 }
 
 /* Stack of the current task. A failed user walk is counted (a collision loses samples; the
@@ -108,6 +103,48 @@ static __always_inline __s32 stack_id(void *ctx, bool user) {
   if (id >= 0) return id;
   if (user) bump(id == -17 /* EEXIST */ ? WAITPROF_DROP_STACK_COLLISION : WAITPROF_DROP_STACK_FAILED);
   return WAITPROF_NO_STACK;
+}
+
+/* The first two frames of the frame-pointer chain at bp: [bp], [bp+8], [[bp]], [[bp]+8].
+ * A read that fails leaves zeros, which compare like any other value. */
+static __always_inline void read_first_frames(__u64 bp, __u64 frames[4]) {
+  if (bpf_probe_read_user(frames, 2 * sizeof(__u64), (void *)bp) != 0) return;
+  bpf_probe_read_user(&frames[2], 2 * sizeof(__u64), (void *)frames[0]);
+}
+
+/* The current task's user stack for a wait at `site`, reused from its previous wait there
+ * when the registers and first frames match (see stack_memo.bpf.h for what that proves). */
+static __always_inline __s32 user_stack_id(void *ctx, enum stack_memo_site site) {
+  if (!use_stack_memo) return stack_id(ctx, true);
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct stack_memos *memos =
+      bpf_task_storage_get(&stack_memos, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+  if (!memos || !regs) return stack_id(ctx, true);
+  struct stack_memo *memo = &memos->site[site];
+  __u64 ip = regs->ip, sp = regs->sp, bp = regs->bp;
+  __u64 frames[4] = {};
+  read_first_frames(bp, frames);
+  /* ip 0 is a fresh (zeroed) memo: no user code runs at address 0. */
+  bool same = memo->ip != 0 && memo->ip == ip && memo->sp == sp && memo->bp == bp &&
+              memo->frames[0] == frames[0] && memo->frames[1] == frames[1] &&
+              memo->frames[2] == frames[2] && memo->frames[3] == frames[3];
+  if (same) {
+    bump(WAITPROF_STACK_MEMO_HITS);
+    if (!verify_stack_memo) return memo->id;
+  }
+  __s32 id = stack_id(ctx, true);
+  /* A failed walk (a stack-map collision) is counted as such, not as a mismatch. */
+  if (same && id >= 0 && id != memo->id) bump(WAITPROF_STACK_MEMO_MISMATCHES);
+  memo->ip = ip;
+  memo->sp = sp;
+  memo->bp = bp;
+  memo->frames[0] = frames[0];
+  memo->frames[1] = frames[1];
+  memo->frames[2] = frames[2];
+  memo->frames[3] = frames[3];
+  memo->id = id;
+  return id;
 }
 
 static __always_inline void add_count_total(void *map, const void *key, __u64 total,
@@ -161,67 +198,95 @@ static __always_inline __s32 current_syscall(struct task_struct *task, bool have
   if (!have_btf) return -1;
   struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
   if (!regs) return -1;
+  /* A BTF pointer: a plain load, no bpf_probe_read_kernel call. */
 #if defined(__TARGET_ARCH_x86)
-  long nr = BPF_CORE_READ(regs, orig_ax);
+  long nr = regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
-  long nr = BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+  long nr = ((struct user_pt_regs *)regs)->regs[8];
 #else
   long nr = -1;
 #endif
   return nr >= 0 && nr < 4096 ? (__s32)nr : -1;
 }
 
-static __always_inline int handle_switch(void *ctx, bool preempt, struct task_struct *prev,
-                                         struct task_struct *next, __u32 prev_state,
-                                         bool have_btf) {
-  __u64 now = bpf_ktime_get_ns();
+/* The ids of both tasks of a switch, read by the caller: directly under tp_btf, through
+ * bpf_probe_read_kernel under raw_tp. */
+struct switch_ids {
+  __u32 prev_tgid, prev_tid, next_tgid, next_tid;
+};
 
-  /* Switch-in first: its map work does not depend on the outgoing task. */
-  __u32 next_tgid = BPF_CORE_READ(next, tgid);
-  if (is_target(next_tgid)) {
-    __u32 next_tid = BPF_CORE_READ(next, pid);
-    struct waitprof_offcpu_start *start = bpf_map_lookup_elem(&offcpu_starts, &next_tid);
-    if (start) {
-      __u64 delta = now - start->start_ns;
-      if (delta >= min_block_ns)
-        add_count_total(&offcpu_waits, &start->key, delta, WAITPROF_DROP_OFFCPU_KEYS_FULL);
-      bpf_map_delete_elem(&offcpu_starts, &next_tid);
-    }
+/* A start entry stays in offcpu_starts for the thread's life: start_ns 0 marks it closed.
+ * Rewriting it in place is a lookup; deleting and re-inserting at every switch would be two
+ * more hash operations with bucket locks, on the hottest path we have. Only this thread
+ * writes its entry (its switch-out and switch-in never overlap), so no atomics are needed. */
+static __always_inline void switch_in(__u32 tid, __u64 now) {
+  struct waitprof_offcpu_start *start = bpf_map_lookup_elem(&offcpu_starts, &tid);
+  if (!start || !start->start_ns) return;
+  __u64 delta = now - start->start_ns;
+  if (delta >= min_block_ns)
+    add_count_total(&offcpu_waits, &start->key, delta, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  start->start_ns = 0;
+}
+
+static __always_inline void switch_out(void *ctx, bool preempt, struct task_struct *prev,
+                                       __u32 prev_state, __u32 tgid, __u32 tid, __u64 now,
+                                       bool have_btf) {
+  /* A dead task never comes back: drop its entries instead of leaking them. */
+  if (prev_state & TASK_DEAD_STATE) {
+    bpf_map_delete_elem(&offcpu_starts, &tid);
+    bpf_map_delete_elem(&lock_starts, &tid);
+    return;
   }
-
-  __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
-  /* A dead task never comes back: a start would only leak. */
-  if (!is_target(prev_tgid) || (prev_state & TASK_DEAD_STATE)) return 0;
   bump(WAITPROF_SEEN_SWITCHES);
-  __u32 prev_tid = BPF_CORE_READ(prev, pid);
   /* At sched_switch the current task is still prev, so these stacks are prev's. */
-  struct waitprof_offcpu_start start = {
-      .start_ns = now,
-      .key =
-          {
-              .tgid = prev_tgid,
-              .tid = prev_tid,
-              .user_stack = stack_id(ctx, true),
-              .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
-              .syscall = current_syscall(prev, have_btf),
-              .state = offcpu_state(preempt, prev_state),
-          },
+  struct waitprof_offcpu_key key = {
+      .tgid = tgid,
+      .tid = tid,
+      .user_stack = have_btf ? user_stack_id(ctx, MEMO_OFFCPU) : stack_id(ctx, true),
+      .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
+      .syscall = current_syscall(prev, have_btf),
+      .state = offcpu_state(preempt, prev_state),
   };
-  if (bpf_map_update_elem(&offcpu_starts, &prev_tid, &start, BPF_ANY) != 0)
+  struct waitprof_offcpu_start *slot = bpf_map_lookup_elem(&offcpu_starts, &tid);
+  if (slot) {
+    slot->key = key;
+    slot->start_ns = now;
+    return;
+  }
+  struct waitprof_offcpu_start start = {.start_ns = now, .key = key};
+  if (bpf_map_update_elem(&offcpu_starts, &tid, &start, BPF_ANY) != 0)
     bump(WAITPROF_DROP_OFFCPU_STARTS_FULL);
+}
+
+/* Runs on every context switch of the machine: non-targets leave after two inlined bitmap
+ * tests, before the clock is even read. */
+static __always_inline int handle_switch(void *ctx, bool preempt, struct task_struct *prev,
+                                         __u32 prev_state, struct switch_ids ids,
+                                         bool have_btf) {
+  bool next_target = is_target(ids.next_tgid);
+  bool prev_target = is_target(ids.prev_tgid);
+  if (!next_target && !prev_target) return 0;
+  /* Lets the bench split the program's cost between target and non-target switches. */
+  bump(WAITPROF_SEEN_TARGET_SWITCHES);
+  __u64 now = bpf_ktime_get_ns();
+  if (next_target) switch_in(ids.next_tid, now);
+  if (prev_target) switch_out(ctx, preempt, prev, prev_state, ids.prev_tgid, ids.prev_tid, now, have_btf);
   return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state) {
-  return handle_switch(ctx, preempt, prev, next, prev_state, true);
+  struct switch_ids ids = {prev->tgid, prev->pid, next->tgid, next->pid};
+  return handle_switch(ctx, preempt, prev, prev_state, ids, true);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state) {
-  return handle_switch(ctx, preempt, prev, next, prev_state, false);
+  struct switch_ids ids = {BPF_CORE_READ(prev, tgid), BPF_CORE_READ(prev, pid),
+                           BPF_CORE_READ(next, tgid), BPF_CORE_READ(next, pid)};
+  return handle_switch(ctx, preempt, prev, prev_state, ids, false);
 }
 
 /* ---- lock ---- */
@@ -239,18 +304,23 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   if (!is_target(tgid)) return;
   bump(WAITPROF_SEEN_FUTEX_WAITS);
   __u32 tid = (__u32)id;
-  struct waitprof_lock_start start = {
-      .start_ns = bpf_ktime_get_ns(),
-      .key =
-          {
-              .tgid = tgid,
-              .tid = tid,
-              .user_stack = stack_id(ctx, true),
-              .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
-              .uaddr = uaddr,
-              .op = op,
-          },
+  __u64 now = bpf_ktime_get_ns(); /* before the stack walk, which is not waiting */
+  struct waitprof_lock_key key = {
+      .tgid = tgid,
+      .tid = tid,
+      .user_stack = user_stack_id(ctx, MEMO_LOCK),
+      .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
+      .uaddr = uaddr,
+      .op = op,
   };
+  /* Kept open-or-closed in place, like offcpu_starts (see switch_in). */
+  struct waitprof_lock_start *slot = bpf_map_lookup_elem(&lock_starts, &tid);
+  if (slot) {
+    slot->key = key;
+    slot->start_ns = now;
+    return;
+  }
+  struct waitprof_lock_start start = {.start_ns = now, .key = key};
   if (bpf_map_update_elem(&lock_starts, &tid, &start, BPF_ANY) != 0)
     bump(WAITPROF_DROP_LOCK_STARTS_FULL);
 }
@@ -259,11 +329,11 @@ static __always_inline void lock_exit(void) {
   if (stopped) return;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct waitprof_lock_start *start = bpf_map_lookup_elem(&lock_starts, &tid);
-  if (!start) return;
+  if (!start || !start->start_ns) return;
   __u64 delta = bpf_ktime_get_ns() - start->start_ns;
   if (delta >= min_block_ns)
     add_count_total(&lock_waits, &start->key, delta, WAITPROF_DROP_LOCK_KEYS_FULL);
-  bpf_map_delete_elem(&lock_starts, &tid);
+  start->start_ns = 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_futex")
@@ -323,7 +393,7 @@ static __always_inline void count_send(void *ctx, long bytes) {
   struct waitprof_send_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = stack_id(ctx, true),
+      .user_stack = user_stack_id(ctx, MEMO_SEND),
       .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
   };
   add_count_total(&sends, &key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);

@@ -103,7 +103,10 @@ enum waitprof_counter {
   WAITPROF_DROP_SEND_KEYS_FULL = 9,
   WAITPROF_DROP_OFFCPU_STARTS_FULL = 10,
   WAITPROF_DROP_LOCK_STARTS_FULL = 11,
-  WAITPROF_COUNTERS = 12,
+  WAITPROF_STACK_MEMO_HITS = 12,       /* user stacks reused from the thread's last wait */
+  WAITPROF_STACK_MEMO_MISMATCHES = 13, /* verify mode: a reused stack differed from a walk */
+  WAITPROF_SEEN_TARGET_SWITCHES = 14,  /* sched_switch events with a target on either side */
+  WAITPROF_COUNTERS = 15,
 };
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <vector>
@@ -13,6 +14,9 @@
 namespace waitprof {
 
 namespace {
+
+// A multiple of the page size already (512 KiB), as mmap of a BPF array needs.
+constexpr size_t kTargetBytes = WAITPROF_TARGET_WORDS * sizeof(uint64_t);
 
 int on_ring_event(void* ctx, void* data, size_t size) {
   if (size < sizeof(waitprof_proc_event)) return 0;
@@ -50,6 +54,12 @@ Result<std::unique_ptr<ProcessTree>> ProcessTree::open(bool follow_children, Eve
     return libbpf_error("attaching to sched_process_fork/exec/exit (" + tree->attach_mode_ + ")",
                         err);
   }
+  tree->target_words_ = static_cast<uint64_t*>(mmap(nullptr, kTargetBytes, PROT_READ | PROT_WRITE,
+                                                     MAP_SHARED, bpf_map__fd(tree->skel_->maps.targets), 0));
+  if (tree->target_words_ == MAP_FAILED) {
+    tree->target_words_ = nullptr;
+    return errno_error("mapping the targets bitmap into memory");
+  }
   tree->events_ = ring_buffer__new(bpf_map__fd(tree->skel_->maps.proc_events), on_ring_event,
                                    &tree->on_event_, nullptr);
   if (!tree->events_) return libbpf_error("opening the proc_events ring buffer", errno);
@@ -58,15 +68,15 @@ Result<std::unique_ptr<ProcessTree>> ProcessTree::open(bool follow_children, Eve
 
 ProcessTree::~ProcessTree() {
   ring_buffer__free(events_);
+  if (target_words_) munmap(target_words_, kTargetBytes);
   proctree_bpf__destroy(skel_);
 }
 
 Status ProcessTree::add_one(pid_t tgid) {
-  const __u32 key = static_cast<__u32>(tgid);
-  const __u8 present = 1;
-  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.targets), &key, &present, BPF_ANY) != 0) {
-    return errno_error("adding pid " + std::to_string(tgid) + " to the targets map");
+  if (tgid <= 0 || tgid >= WAITPROF_PID_LIMIT) {
+    return Error{"pid " + std::to_string(tgid) + " is outside the kernel's pid range"};
   }
+  __atomic_fetch_or(&target_words_[tgid / 64], uint64_t{1} << (tgid % 64), __ATOMIC_SEQ_CST);
   return {};
 }
 
@@ -84,9 +94,9 @@ Status ProcessTree::add_root(pid_t tgid) {
 }
 
 bool ProcessTree::is_target(pid_t tgid) const {
-  const __u32 key = static_cast<__u32>(tgid);
-  __u8 value = 0;
-  return bpf_map_lookup_elem(bpf_map__fd(skel_->maps.targets), &key, &value) == 0;
+  if (tgid <= 0 || tgid >= WAITPROF_PID_LIMIT) return false;
+  const uint64_t word = __atomic_load_n(&target_words_[tgid / 64], __ATOMIC_SEQ_CST);
+  return (word >> (tgid % 64)) & 1;
 }
 
 Status ProcessTree::poll(int timeout_ms) {

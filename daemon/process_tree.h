@@ -45,6 +45,9 @@ class ProcessTree {
   ProcessTree() = default;
   Status add_one(pid_t tgid);
 
+  // The targets bitmap (bpf/targets.bpf.h), mapped into our memory: BPF sets bits of forked
+  // children concurrently, so ours must be atomic read-modify-writes on the same words.
+  uint64_t* target_words_ = nullptr;
   proctree_bpf* skel_ = nullptr;
   ring_buffer* events_ = nullptr;
   EventFn on_event_;

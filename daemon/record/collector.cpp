@@ -41,6 +41,15 @@ class StackReader {
   std::unordered_map<int32_t, std::vector<uint64_t>> cache_;
 };
 
+// How long a wait still open at stop_ns has lasted, or 0 when it is not to be charged: the
+// entry is closed (BPF keeps a thread's entry and marks it closed with start_ns 0), began
+// after the stop, or is shorter than the --min-block-us threshold.
+uint64_t open_wait_ns(uint64_t start_ns, uint64_t stop_ns, uint64_t min_block_ns) {
+  if (start_ns == 0 || stop_ns <= start_ns) return 0;
+  const uint64_t waited = stop_ns - start_ns;
+  return waited >= min_block_ns ? waited : 0;
+}
+
 // Calls fn(key, value) for every entry of a hash map.
 template <typename Key, typename Value, typename Fn>
 Status for_each_entry(int fd, const char* map_name, Fn&& fn) {
@@ -119,10 +128,11 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
   s = for_each_entry<__u32, waitprof_offcpu_start>(
       bpf_map__fd(skel.maps.offcpu_starts), "offcpu_starts",
       [&](__u32, const waitprof_offcpu_start& start) {
-        if (stop_ns <= start.start_ns || stop_ns - start.start_ns < min_block_ns) return;
+        const uint64_t waited = open_wait_ns(start.start_ns, stop_ns, min_block_ns);
+        if (waited == 0) return;
         RawSample sample = offcpu_sample(start.key, stacks);
         sample.count = 1;
-        sample.total = stop_ns - start.start_ns;
+        sample.total = waited;
         sample.in_progress = true;
         out.push_back(std::move(sample));
       });
@@ -141,10 +151,11 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
   s = for_each_entry<__u32, waitprof_lock_start>(
       bpf_map__fd(skel.maps.lock_starts), "lock_starts",
       [&](__u32, const waitprof_lock_start& start) {
-        if (stop_ns <= start.start_ns || stop_ns - start.start_ns < min_block_ns) return;
+        const uint64_t waited = open_wait_ns(start.start_ns, stop_ns, min_block_ns);
+        if (waited == 0) return;
         RawSample sample = lock_sample(start.key, stacks);
         sample.count = 1;
-        sample.total = stop_ns - start.start_ns;
+        sample.total = waited;
         sample.in_progress = true;
         out.push_back(std::move(sample));
       });

@@ -47,6 +47,8 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
   skel_->rodata->kernel_stacks_cpu = true;
   skel_->rodata->kernel_stacks_wait = options.kernel_stacks;
   skel_->rodata->min_block_ns = options.min_block_ns();
+  skel_->rodata->use_stack_memo = !options.exact_stacks;
+  skel_->rodata->verify_stack_memo = options.verify_stack_memo;
 
   const bool cpu = options.wants(ProfileKind::kCpu);
   const bool offcpu = options.wants(ProfileKind::kOffcpu);

@@ -130,6 +130,10 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   sub->add_option("--stack-map-entries", options.stack_map_entries,
                   "Buckets in the BPF stack map (more: fewer collisions, more memory)")
       ->check(CLI::Range(1024, 4 * 1024 * 1024));
+  sub->add_flag("--exact-stacks", options.exact_stacks,
+                "Walk the user stack at every wait, even where the thread waits exactly where "
+                "it waited last time (slower; see README)");
+  sub->add_flag("--verify-stack-memo", options.verify_stack_memo)->group("");
   // For tests of the fallbacks on kernels that have the preferred attach points.
   sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
   sub->add_flag("--force-send-tracepoint", options.force_send_tracepoint)->group("");

@@ -34,6 +34,7 @@ struct SeenName {
 constexpr SeenName kSeen[] = {
     {WAITPROF_SEEN_CPU_SAMPLES, "cpu_samples"},
     {WAITPROF_SEEN_SWITCHES, "switch_outs"},
+    {WAITPROF_SEEN_TARGET_SWITCHES, "target_switches"},
     {WAITPROF_SEEN_FUTEX_WAITS, "futex_waits"},
     {WAITPROF_SEEN_SENDS, "sends"},
 };
@@ -60,9 +61,6 @@ std::vector<std::string> record_warnings(const RecordOutcome& outcome) {
   std::vector<std::string> w;
   for (const DropName& d : kDrops) {
     if (uint64_t n = outcome.counters[d.counter]) w.push_back(std::to_string(n) + " " + d.text);
-  }
-  if (uint64_t n = outcome.proctree_drops[WAITPROF_DROP_TARGETS_FULL]) {
-    w.push_back(std::to_string(n) + " forked children not followed: targets map full");
   }
   if (uint64_t n = outcome.proctree_drops[WAITPROF_DROP_EVENTS_FULL]) {
     w.push_back(std::to_string(n) + " fork/exec/exit events lost: ring buffer full");
@@ -118,9 +116,12 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
   j["events"] = seen;
   json drops = json::object();
   for (const DropName& d : kDrops) drops[d.key] = outcome.counters[d.counter];
-  drops["targets_full"] = outcome.proctree_drops[WAITPROF_DROP_TARGETS_FULL];
   drops["proc_events_full"] = outcome.proctree_drops[WAITPROF_DROP_EVENTS_FULL];
   j["drops"] = drops;
+  j["stack_memo"] = {{"enabled", !options.exact_stacks},
+                     {"verify", options.verify_stack_memo},
+                     {"hits", outcome.counters[WAITPROF_STACK_MEMO_HITS]},
+                     {"mismatches", outcome.counters[WAITPROF_STACK_MEMO_MISMATCHES]}};
   json profiles = json::object();
   for (const auto& [kind, t] : outcome.totals) {
     json by_pid = json::object();

@@ -294,6 +294,28 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   fs::remove_all(dir);
 }
 
+// The stack memo (bpf/stack_memo.bpf.h) reuses a thread's last stack when it waits again at
+// the same registers and first two frames. In verify mode every reuse is checked against a
+// full walk: on the target server under load, none may disagree.
+TEST_F(ServerRecording, StackMemoAgreesWithFullWalks) {
+  REQUIRE_ROOT_OR_SKIP();
+  ASSERT_NO_FATAL_FAILURE(start_server("locked", 2, 8));
+  const fs::path dir = fresh_dir("memo");
+  Recording rec({"--pid", std::to_string(server_->pid()), "--children", "--verify-stack-memo",
+                 "--output", dir.string()});
+  ASSERT_TRUE(rec.started());
+  ASSERT_NO_FATAL_FAILURE(run_wrk(port_, 3, 64));
+  auto [code, out] = rec.interrupt();
+  ASSERT_EQ(code, 0) << out;
+  const nlohmann::json memo = read_json(dir / "summary.json")["stack_memo"];
+  printf("measured: stack memo hits %ld, mismatches %ld\n", memo["hits"].get<long>(),
+         memo["mismatches"].get<long>());
+  EXPECT_TRUE(memo["verify"].get<bool>());
+  EXPECT_GT(memo["hits"].get<long>(), 1000) << "the event loop's waits should repeat";
+  EXPECT_EQ(memo["mismatches"].get<long>(), 0);
+  fs::remove_all(dir);
+}
+
 TEST_F(ServerRecording, PoolModeHasNoRngLockStack) {
   REQUIRE_ROOT_OR_SKIP();
   ASSERT_NO_FATAL_FAILURE(start_server("pool", 2, 8));
