@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "check_command.h"
+#include "flamegraph/flamegraph_command.h"
 #include "libbpf_log.h"
 #include "record/record_command.h"
 
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
       "check", "Check that this host can record: privileges, BTF, tracefs, BPF load and attach");
   waitprof::RecordOptions record_options;
   CLI::App* record = waitprof::add_record_command(app, record_options);
+  waitprof::FlamegraphCommandOptions flamegraph_options;
+  CLI::App* flamegraph = waitprof::add_flamegraph_command(app, flamegraph_options);
   app.add_flag("-v,--verbose", verbose, "Show libbpf's loader and verifier messages");
 
   CLI11_PARSE(app, argc, argv);
@@ -25,6 +28,7 @@ int main(int argc, char** argv) {
   waitprof::Status status;
   if (*check) status = waitprof::run_check();
   if (*record) status = waitprof::run_record(record_options);
+  if (*flamegraph) status = waitprof::run_flamegraph(flamegraph_options);
   if (!status) {
     fprintf(stderr, "waitprof: error: %s\n", status.error().message.c_str());
     return 1;

@@ -13,7 +13,8 @@ command -v apt-get >/dev/null || die "apt-get not found: waitprof's setup target
 # libc6-dbg so libc frames get file:line),
 # profile.proto (protobuf), CLI (CLI11), tests (GoogleTest, nlohmann-json to validate JSON).
 # Run: wrk, nginx (throughput baseline), golang-go (`go tool pprof` reads our files),
-# libbpf-tools (offcputime, the tool we compare against), linux-perf (perf bench sched).
+# libbpf-tools (offcputime, the tool we compare against), linux-perf (perf bench sched),
+# chromium (the browser test opens flamegraph SVGs in it).
 PACKAGES=(
   build-essential cmake make pkg-config git ca-certificates
   clang llvm libclang-rt-14-dev
@@ -22,6 +23,7 @@ PACKAGES=(
   libcli11-dev libgtest-dev nlohmann-json3-dev
   wrk nginx-light golang-go libbpf-tools linux-perf
   curl procps psmisc util-linux
+  chromium
 )
 
 # The base image may ship its own Node.js and npm, which Debian's npm package conflicts with:
@@ -52,6 +54,18 @@ if ! command -v autocannon >/dev/null; then
   npm install -g --no-audit --no-fund autocannon >/dev/null
 else
   say "autocannon: present ($(command -v autocannon))"
+fi
+
+# The browser test drives chromium with playwright-core, pinned by tests/browser's
+# package-lock.json. playwright-core downloads no browser of its own.
+browser_dir=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
+want=$(node -p "require('$browser_dir/package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "require('$browser_dir/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+  say "installing playwright-core $want for the browser test (npm ci in tests/browser)"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund >/dev/null
+else
+  say "playwright-core: present ($have)"
 fi
 
 # BPF programs need these mounted; containers and minimal boots often have neither.
