@@ -105,15 +105,8 @@ static __always_inline __s32 stack_id(void *ctx, bool user) {
   return WAITPROF_NO_STACK;
 }
 
-/* The first two frames of the frame-pointer chain at bp: [bp], [bp+8], [[bp]], [[bp]+8].
- * A read that fails leaves zeros, which compare like any other value. */
-static __always_inline void read_first_frames(__u64 bp, __u64 frames[4]) {
-  if (bpf_probe_read_user(frames, 2 * sizeof(__u64), (void *)bp) != 0) return;
-  bpf_probe_read_user(&frames[2], 2 * sizeof(__u64), (void *)frames[0]);
-}
-
 /* The current task's user stack for a wait at `site`, reused from its previous wait there
- * when the registers and first frames match (see stack_memo.bpf.h for what that proves). */
+ * when the whole frame chain hashes the same (see stack_memo.bpf.h). */
 static __always_inline __s32 user_stack_id(void *ctx, enum stack_memo_site site) {
   if (!use_stack_memo) return stack_id(ctx, true);
   struct task_struct *task = bpf_get_current_task_btf();
@@ -121,14 +114,12 @@ static __always_inline __s32 user_stack_id(void *ctx, enum stack_memo_site site)
       bpf_task_storage_get(&stack_memos, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
   if (!memos || !regs) return stack_id(ctx, true);
+  __u64 hash = 0;
+  __u32 depth = 0;
+  chain_hash(regs->ip, regs->bp, &hash, &depth);
+  if (!hash) return stack_id(ctx, true);
   struct stack_memo *memo = &memos->site[site];
-  __u64 ip = regs->ip, sp = regs->sp, bp = regs->bp;
-  __u64 frames[4] = {};
-  read_first_frames(bp, frames);
-  /* ip 0 is a fresh (zeroed) memo: no user code runs at address 0. */
-  bool same = memo->ip != 0 && memo->ip == ip && memo->sp == sp && memo->bp == bp &&
-              memo->frames[0] == frames[0] && memo->frames[1] == frames[1] &&
-              memo->frames[2] == frames[2] && memo->frames[3] == frames[3];
+  bool same = memo->hash == hash && memo->depth == depth;
   if (same) {
     bump(WAITPROF_STACK_MEMO_HITS);
     if (!verify_stack_memo) return memo->id;
@@ -136,14 +127,12 @@ static __always_inline __s32 user_stack_id(void *ctx, enum stack_memo_site site)
   __s32 id = stack_id(ctx, true);
   /* A failed walk (a stack-map collision) is counted as such, not as a mismatch. */
   if (same && id >= 0 && id != memo->id) bump(WAITPROF_STACK_MEMO_MISMATCHES);
-  memo->ip = ip;
-  memo->sp = sp;
-  memo->bp = bp;
-  memo->frames[0] = frames[0];
-  memo->frames[1] = frames[1];
-  memo->frames[2] = frames[2];
-  memo->frames[3] = frames[3];
-  memo->id = id;
+  /* Only a stack the map holds is worth remembering. */
+  if (id >= 0) {
+    memo->hash = hash;
+    memo->depth = depth;
+    memo->id = id;
+  }
   return id;
 }
 

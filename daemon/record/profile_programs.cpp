@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <vector>
 
 #include "bpf_support.h"
+#include "util/read_file.h"
 #include "profile.skel.h"
 
 namespace waitprof {
@@ -40,6 +42,18 @@ Result<std::unique_ptr<ProfilePrograms>> ProfilePrograms::open(const RecordOptio
   }
 }
 
+namespace {
+
+// vm.mmap_min_addr: below it no user page can exist, so the stack memo may end a frame chain
+// there without the fault (bpf/stack_memo.bpf.h). 0 (nothing assumed) when unreadable.
+uint64_t mmap_min_addr() {
+  Result<std::string> text = read_text_file("/proc/sys/vm/mmap_min_addr");
+  if (!text) return 0;
+  return std::strtoull(text->c_str(), nullptr, 10);
+}
+
+}  // namespace
+
 Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, bool send_fexit,
                              bool btf) {
   skel_ = profile_bpf__open();
@@ -49,6 +63,7 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
   skel_->rodata->min_block_ns = options.min_block_ns();
   skel_->rodata->use_stack_memo = !options.exact_stacks;
   skel_->rodata->verify_stack_memo = options.verify_stack_memo;
+  skel_->rodata->memo_min_user_addr = mmap_min_addr();
 
   const bool cpu = options.wants(ProfileKind::kCpu);
   const bool offcpu = options.wants(ProfileKind::kOffcpu);

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -11,7 +12,9 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <set>
 
+#include "flamegraph/flamegraph.h"
 #include "pprof/profile_writer.h"
 #include "preflight.h"
 #include "proc_scan.h"
@@ -19,6 +22,8 @@
 #include "record/collector.h"
 #include "record/profile_export.h"
 #include "record/profile_programs.h"
+#include "record/progress_line.h"
+#include "record/record_report.h"
 #include "record/record_summary.h"
 #include "record/target_registry.h"
 #include "record/wait_seeding.h"
@@ -93,6 +98,35 @@ class StopSignals {
   sigset_t old_{};
   int fd_ = -1;
 };
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+size_t unique_stacks(const std::vector<RawSample>& samples) {
+  std::set<std::vector<uint64_t>> stacks;
+  for (const RawSample& s : samples) {
+    if (!s.user_stack.empty()) stacks.insert(s.user_stack);
+    if (!s.kernel_stack.empty()) stacks.insert(s.kernel_stack);
+  }
+  return stacks.size();
+}
+
+// Writes the profile and its flamegraph beside it; returns the file names written.
+Result<std::vector<std::string>> write_profile_and_flamegraph(
+    const perftools::profiles::Profile& profile, ProfileKind kind,
+    const std::filesystem::path& dir) {
+  const std::string stem = profile_name(kind);
+  if (Status s = write_profile(profile, dir / (stem + ".pb.gz")); !s) return s.error();
+  FlamegraphOptions flame;
+  flame.source = stem + ".pb.gz";
+  Result<std::string> svg = render_svg(profile, flame);
+  if (!svg) return Error{"rendering the " + stem + " flamegraph: " + svg.error().message};
+  if (Status s = write_file_atomically(dir / (stem + ".svg"), *svg); !s) return s.error();
+  return std::vector<std::string>{stem + ".pb.gz", stem + ".svg"};
+}
 
 }  // namespace
 
@@ -182,7 +216,12 @@ Status run_record(const RecordOptions& options) {
           options.children ? " and their future children" : "");
   const uint64_t deadline =
       options.duration_s > 0 ? start_ns + static_cast<uint64_t>(options.duration_s * 1e9) : 0;
+  ProgressLine progress(options.duration_s);
   for (;;) {
+    if (progress.enabled()) {
+      progress.update(static_cast<double>(monotonic_ns() - start_ns) / 1e9,
+                      (*programs)->counters());
+    }
     int timeout_ms = 1000;
     if (deadline) {
       const uint64_t now = monotonic_ns();
@@ -206,6 +245,7 @@ Status run_record(const RecordOptions& options) {
   }
   const uint64_t stop_ns = monotonic_ns();
   (*programs)->stop();
+  progress.clear();
   (void)(*tree)->poll(0);  // forks/exits that raced the stop
 
   outcome.duration_s = static_cast<double>(stop_ns - start_ns) / 1e9;
@@ -229,25 +269,35 @@ Status run_record(const RecordOptions& options) {
   ExportContext ctx{options, symbolizer, registry, profile_comments(outcome),
                     outcome.sample_period_ns, outcome.start_unix_ns,
                     static_cast<int64_t>(stop_ns - start_ns)};
+  std::vector<WrittenProfile> written;
   for (ProfileKind kind : options.profiles) {
-    ProfileTotals& totals = outcome.totals[kind];
-    perftools::profiles::Profile profile = build_profile(kind, *samples, ctx, totals);
-    const auto path = options.output_dir / (std::string(profile_name(kind)) + ".pb.gz");
-    if (Status s = write_profile(profile, path); !s) return s;
+    WrittenProfile w{kind, build_profile(kind, *samples, ctx, outcome.totals[kind]), {}};
+    Result<std::vector<std::string>> files =
+        write_profile_and_flamegraph(w.profile, kind, options.output_dir);
+    if (!files) return files.error();
+    w.files = std::move(*files);
+    outcome.top_stacks[kind] = top_stacks(w.profile, 5);
+    written.push_back(std::move(w));
   }
+  outcome.export_seconds = static_cast<double>(monotonic_ns() - stop_ns) / 1e9;
+  outcome.peak_rss_bytes = peak_rss_bytes();
+  outcome.unique_stacks = unique_stacks(*samples);
+  outcome.raw_samples = samples->size();
 
   const std::string summary = summary_json(options, outcome).dump(2) + "\n";
   if (Status s = write_file_atomically(options.output_dir / "summary.json", summary); !s) return s;
+  const std::string report = record_report(options, outcome, written);
+  if (Status s = write_file_atomically(options.output_dir / "summary.txt", report); !s) return s;
 
+  // The report is the command's result (stdout); how the recording went is on stderr.
+  fputs(report.c_str(), stdout);
+  fflush(stdout);
   for (const std::string& w : record_warnings(outcome)) {
     fprintf(stderr, "waitprof: warning: %s\n", w.c_str());
   }
-  fprintf(stderr, "waitprof: recorded %.1f s (stopped by %s); wrote", outcome.duration_s,
-          outcome.stopped_by.c_str());
-  for (ProfileKind kind : options.profiles) {
-    fprintf(stderr, " %s.pb.gz", profile_name(kind));
-  }
-  fprintf(stderr, " summary.json to %s\n", options.output_dir.c_str());
+  fprintf(stderr, "waitprof: recorded %.1f s (stopped by %s); wrote profiles, flamegraphs, "
+          "summary.json and summary.txt to %s\n",
+          outcome.duration_s, outcome.stopped_by.c_str(), options.output_dir.c_str());
   return {};
 }
 

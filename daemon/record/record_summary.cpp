@@ -118,6 +118,10 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
   for (const DropName& d : kDrops) drops[d.key] = outcome.counters[d.counter];
   drops["proc_events_full"] = outcome.proctree_drops[WAITPROF_DROP_EVENTS_FULL];
   j["drops"] = drops;
+  j["export"] = {{"seconds", outcome.export_seconds},
+                 {"peak_rss_bytes", outcome.peak_rss_bytes},
+                 {"unique_stacks", outcome.unique_stacks},
+                 {"samples", outcome.raw_samples}};
   j["stack_memo"] = {{"enabled", !options.exact_stacks},
                      {"verify", options.verify_stack_memo},
                      {"hits", outcome.counters[WAITPROF_STACK_MEMO_HITS]},
@@ -138,6 +142,14 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
         {"missing_user_stack_total", t.missing_user_stack_total},
         {"leaf_in_shared_library_share", leaf},
     };
+    json top = json::array();
+    if (auto it = outcome.top_stacks.find(kind); it != outcome.top_stacks.end()) {
+      for (const TopStack& s : it->second) {
+        top.push_back({{"value", s.value}, {"share", s.share}, {"stack", s.line},
+                       {"frames", s.frames}});
+      }
+    }
+    profiles[profile_name(kind)]["top_stacks"] = top;
   }
   j["profiles"] = profiles;
   json programs = json::object();

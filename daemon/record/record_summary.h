@@ -16,6 +16,15 @@
 
 namespace waitprof {
 
+// One stack of a profile with its value: frames leaf first, full names, and the line a
+// person reads ("leaf <- caller <- …", names shortened, at most 8 frames).
+struct TopStack {
+  std::vector<std::string> frames;
+  std::string line;
+  int64_t value = 0;
+  double share = 0;
+};
+
 struct RecordOutcome {
   std::string stopped_by;  // "duration", "SIGINT", "SIGTERM", "all targets exited"
   double duration_s = 0;
@@ -26,8 +35,14 @@ struct RecordOutcome {
   std::array<uint64_t, WAITPROF_COUNTERS> counters{};
   std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> proctree_drops{};
   std::map<ProfileKind, ProfileTotals> totals;
+  std::map<ProfileKind, std::vector<TopStack>> top_stacks;
   std::vector<std::pair<std::string, uint32_t>> program_ids;
   size_t waits_seeded = 0;  // waits in progress at the start, from /proc
+  // Export: from the stop until every profile and flamegraph is written.
+  double export_seconds = 0;
+  int64_t peak_rss_bytes = 0;  // of the whole waitprof process (getrusage)
+  size_t unique_stacks = 0;    // distinct user+kernel stacks symbolized
+  size_t raw_samples = 0;      // aggregated entries drained from the BPF maps
 };
 
 // Warnings a user must see: drops, possibly truncated stacks, targets that exited.

@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -23,6 +25,7 @@
 #include "support/privileges.h"
 #include "support/profile_query.h"
 #include "support/schedstat.h"
+#include "util/read_file.h"
 
 namespace {
 
@@ -283,6 +286,24 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   EXPECT_NEAR(ratio(send.total("bytes"), bytes_truth), 1.0, 0.01)
       << "profile " << send.total("bytes") << " bytes, /stats " << bytes_truth;
 
+  // summary.txt, also printed, tells it in the story's terms; every profile has its
+  // flamegraph beside it, and the lock's shows the RNG path.
+  waitprof::Result<std::string> report = waitprof::read_text_file(dir / "summary.txt");
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_NE(out.find("Threads of PIDs"), std::string::npos) << out;
+  EXPECT_NE(report->find("Threads of PIDs " + std::to_string(server_->pid())), std::string::npos)
+      << *report;
+  EXPECT_NE(report->find("by lock: tsrv::g_product_rng"), std::string::npos) << *report;
+  EXPECT_NE(report->find("pick_product_index <- tsrv::RequestHandler::serve_read"),
+            std::string::npos)
+      << *report;
+  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+    EXPECT_TRUE(fs::exists(dir / (std::string(name) + ".svg"))) << name;
+  }
+  waitprof::Result<std::string> lock_svg = waitprof::read_text_file(dir / "lock.svg");
+  ASSERT_TRUE(lock_svg) << lock_svg.error().message;
+  EXPECT_NE(lock_svg->find("pick_product_index"), std::string::npos);
+
   // Every worker appears (pid labels), each file is a valid pprof for `go tool pprof`.
   const auto pids = send.total_by_label("bytes", "pid");
   EXPECT_EQ(pids.size(), 2u) << "both workers send";
@@ -384,6 +405,43 @@ TEST_F(ServerRecording, ChildrenIncludeWorkersForkedAndExitedDuringRecording) {
 }
 
 // --- a target that execs: stacks after the exec resolve against the new image --------------
+
+// Stacks that differ only next to the root, behind frames of identical sizes: the stack memo
+// (bpf/stack_memo.bpf.h) must still tell them apart. A memo that compared only the first two
+// frames put 40% of this program's waits on another path's stack.
+TEST(Record, StackMemoTellsApartStacksThatDifferOnlyNearTheRoot) {
+  REQUIRE_ROOT_OR_SKIP();
+  ChildProcess fanout({STACK_FANOUT_PATH, "--depth", "8", "--order", "root-fastest",
+                       "--spin-us", "5", "--sleep-us", "50"});
+  ASSERT_TRUE(fanout.wait_for_line("call paths"));
+  const fs::path dir = fresh_dir("fanout");
+  auto [code, out] = record_to_end({"--pid", std::to_string(fanout.pid()), "--duration", "2",
+                                    "--profiles", "offcpu", "--output", dir.string()});
+  ASSERT_EQ(code, 0) << out;
+  ProfileQuery offcpu((dir / "offcpu.pb.gz").string());
+  ASSERT_TRUE(offcpu.ok()) << offcpu.error();
+  // Every one of the 256 paths sleeps at its leaf about 100 times in 2 s. Tolerance 5%: a
+  // stack-map collision may cost a path its stack.
+  std::set<std::vector<std::string>> sleeping_stacks;
+  for (const QueriedSample& s : offcpu.samples()) {
+    // The paths' sleeps (the recursion is on their stack; leaf() itself, which called into
+    // libc, is not), not the main thread's nor a stack lost to a collision.
+    const bool on_path = std::any_of(s.functions.begin(), s.functions.end(),
+                                     [](const std::string& f) { return f.find("level(") != std::string::npos; });
+    if (s.labels.at("syscall") == "clock_nanosleep" && on_path) sleeping_stacks.insert(s.functions);
+  }
+  printf("measured: %zu distinct sleeping stacks of 256 paths\n", sleeping_stacks.size());
+  if (sleeping_stacks.size() > 256) {
+    for (const auto& stack : sleeping_stacks) {
+      std::string line;
+      for (const std::string& f : stack) line += f + " <- ";
+      printf("  %s\n", line.c_str());
+    }
+  }
+  EXPECT_GE(sleeping_stacks.size(), 243u);
+  EXPECT_LE(sleeping_stacks.size(), 256u);
+  fs::remove_all(dir);
+}
 
 TEST(Record, ProcessThatExecsIsSymbolizedAsItsNewImage) {
   REQUIRE_ROOT_OR_SKIP();
