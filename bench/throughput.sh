@@ -13,9 +13,9 @@
 set -uo pipefail
 
 PROG=throughput.sh
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$SCRIPT_DIR/.." && pwd)
-NCPU=$(nproc 2>/dev/null || echo 1)
+# shellcheck source=bench/lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+SCRIPT_DIR=$BENCH_DIR
 
 SERVER="$REPO/build/target-server/target-server"
 WORKERS=$NCPU
@@ -56,14 +56,6 @@ Options:
 Environment: NGINX=/path/to/nginx overrides the nginx binary (default: /usr/sbin/nginx or PATH).
 Root is not required. Only 127.0.0.1 is used; every wrk run is bounded by --duration.
 EOF
-}
-
-die() { echo "$PROG: error: $*" >&2; exit 1; }
-warn() { echo "$PROG: warning: $*" >&2; [[ -n "${OUT:-}" && -d "$OUT" ]] && echo "warning: $*" >>"$OUT/console.log"; }
-
-need_arg() { [[ $# -ge 2 && -n "$2" ]] || die "option $1 needs a value (see --help)"; }
-need_uint() {  # name value min
-  if ! [[ "$2" =~ ^[0-9]+$ ]] || (( 10#$2 < $3 )); then die "$1 must be an integer >= $3, got '$2'"; fi
 }
 
 ORIG_ARGS="$*"
@@ -128,8 +120,6 @@ RESULTS="$OUT/results.jsonl"
 : >"$OUT/console.log"
 
 # Print and log. If stdout goes away (e.g. `| head`), bash gets SIGPIPE: the trap ends the run.
-say() { printf '%s\n' "$*" >>"$OUT/console.log"; printf '%s\n' "$*"; }
-say_file() { cat "$1" >>"$OUT/console.log"; cat "$1"; }
 
 # ---- process bookkeeping and cleanup -------------------------------------------------------
 # Every long-lived process this script starts is a direct child whose pid is in STARTED; the
@@ -138,46 +128,6 @@ say_file() { cat "$1" >>"$OUT/console.log"; cat "$1"; }
 declare -a STARTED=()
 CLEANED=0
 WRK_PID=""  # the running wrk's `timeout` wrapper, if any
-
-children_of() {  # direct children of a pid
-  if command -v pgrep >/dev/null 2>&1; then
-    pgrep -P "$1" 2>/dev/null
-  else
-    local parent=$1 f st fields
-    for f in /proc/[0-9]*/stat; do
-      st=$(cat "$f" 2>/dev/null) || continue
-      read -ra fields <<<"${st##*) }"  # fields after "(comm) ": state, ppid, ...
-      [[ "${fields[1]}" == "$parent" ]] && { f=${f#/proc/}; echo "${f%/stat}"; }
-    done
-  fi
-}
-
-stop_proc() {  # pid: TERM, wait up to 8 s (target-server grants its workers 5 s), then KILL
-  local pid=$1 kids i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-  kids=$(children_of "$pid")
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 80; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "$PROG: pid $pid did not stop on SIGTERM; sending SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-  for i in $kids; do
-    for ((n = 0; n < 30; n++)); do kill -0 "$i" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$i" 2>/dev/null && kill -KILL "$i" 2>/dev/null
-  done
-  return 0
-}
-
-forget_proc() {
-  local pid=$1 keep=() p
-  for p in "${STARTED[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
-  STARTED=("${keep[@]}")
-}
 
 cleanup() {
   (( CLEANED )) && return
@@ -476,50 +426,6 @@ tree_cpu_ticks() {  # a server's parent plus its children
 # which the caller writes to $OUT/.times itself (in a $(...) subshell it would be the subshell's).
 children_cpu_seconds_from_file() {
   sed -n 2p "$OUT/.times" | awk '{ s = 0; for (i = 1; i <= NF; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%.3f\n", s }'
-}
-
-system_cpu_ticks() {  # all CPUs, from /proc/stat, in clock ticks: "user+nice+system irq+softirq steal"
-  awk '/^cpu / { print $2 + $3 + $4, $7 + $8, $9; exit }' /proc/stat
-}
-
-port_in_use() {
-  if (( HAVE_SS )); then
-    ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-  else
-    ! python3 -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int(sys.argv[1])))" "$1" 2>/dev/null
-  fi
-}
-
-declare -a TAKEN_PORTS=()
-pick_port() {  # VAR: first port from PORT_BASE up that nothing listens on and not handed out yet
-  local p t used
-  for ((p = PORT_BASE; p < PORT_BASE + 2000; p++)); do
-    used=0
-    for t in "${TAKEN_PORTS[@]}"; do [[ "$t" == "$p" ]] && used=1; done
-    (( used )) && continue
-    port_in_use "$p" && continue
-    TAKEN_PORTS+=("$p")
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-  die "no free TCP port on 127.0.0.1 in $PORT_BASE-$((PORT_BASE + 1999))"
-}
-
-wait_http() {  # pid port path logfile what [ready_regex]: poll until it answers, max 20 s
-  local pid=$1 port=$2 path=$3 log=$4 what=$5 re=${6:-} i
-  for ((i = 0; i < 200; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "$PROG: error: $what exited during startup; last lines of $log:" >&2
-      tail -n 5 "$log" >&2
-      exit 1
-    fi
-    if [[ -z "$re" ]] || grep -q "$re" "$log" 2>/dev/null; then
-      curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port$path" && return 0
-    fi
-    sleep 0.1
-  done
-  echo "$PROG: error: $what (pid $pid) did not answer on 127.0.0.1:$port$path within 20 s; see $log" >&2
-  exit 1
 }
 
 # start_target NAME PORT THREADS RNG [extra args]: sets TARGET_PID

@@ -148,6 +148,25 @@ static __always_inline void add_count_total(void *map, const void *key, __u64 to
   __sync_fetch_and_add(&v->total, total);
 }
 
+/* Opens thread `tid`'s wait in `map` (offcpu_starts or lock_starts, values {start_ns, key}).
+ * A thread's entry stays in the map for its life and is rewritten in place: a lookup, where
+ * deleting at every close and inserting at every open would be two more hash operations with
+ * bucket locks on the hottest path we have. Only the thread itself opens and closes its wait
+ * (a switch-out and the next switch-in never overlap), so no atomics are needed. A macro
+ * because the two maps' value types differ. */
+#define OPEN_WAIT(map, value_type, tid, wait_key, now, full_counter)  \
+  do {                                                                \
+    value_type *slot_ = bpf_map_lookup_elem(&(map), &(tid));          \
+    if (slot_) {                                                      \
+      slot_->key = (wait_key);                                        \
+      slot_->start_ns = (now);                                        \
+    } else {                                                          \
+      value_type start_ = {.start_ns = (now), .key = (wait_key)};     \
+      if (bpf_map_update_elem(&(map), &(tid), &start_, BPF_ANY) != 0) \
+        bump(full_counter);                                           \
+    }                                                                 \
+  } while (0)
+
 /* ---- cpu ---- */
 
 SEC("perf_event")
@@ -204,10 +223,7 @@ struct switch_ids {
   __u32 prev_tgid, prev_tid, next_tgid, next_tid;
 };
 
-/* A start entry stays in offcpu_starts for the thread's life: start_ns 0 marks it closed.
- * Rewriting it in place is a lookup; deleting and re-inserting at every switch would be two
- * more hash operations with bucket locks, on the hottest path we have. Only this thread
- * writes its entry (its switch-out and switch-in never overlap), so no atomics are needed. */
+/* Closes the thread's wait (start_ns 0; see OPEN_WAIT) and charges it. */
 static __always_inline void switch_in(__u32 tid, __u64 now) {
   struct waitprof_offcpu_start *start = bpf_map_lookup_elem(&offcpu_starts, &tid);
   if (!start || !start->start_ns) return;
@@ -236,15 +252,8 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
       .syscall = current_syscall(prev, have_btf),
       .state = offcpu_state(preempt, prev_state),
   };
-  struct waitprof_offcpu_start *slot = bpf_map_lookup_elem(&offcpu_starts, &tid);
-  if (slot) {
-    slot->key = key;
-    slot->start_ns = now;
-    return;
-  }
-  struct waitprof_offcpu_start start = {.start_ns = now, .key = key};
-  if (bpf_map_update_elem(&offcpu_starts, &tid, &start, BPF_ANY) != 0)
-    bump(WAITPROF_DROP_OFFCPU_STARTS_FULL);
+  OPEN_WAIT(offcpu_starts, struct waitprof_offcpu_start, tid, key, now,
+            WAITPROF_DROP_OFFCPU_STARTS_FULL);
 }
 
 /* Runs on every context switch of the machine: non-targets leave after two inlined bitmap
@@ -302,16 +311,8 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
       .uaddr = uaddr,
       .op = op,
   };
-  /* Kept open-or-closed in place, like offcpu_starts (see switch_in). */
-  struct waitprof_lock_start *slot = bpf_map_lookup_elem(&lock_starts, &tid);
-  if (slot) {
-    slot->key = key;
-    slot->start_ns = now;
-    return;
-  }
-  struct waitprof_lock_start start = {.start_ns = now, .key = key};
-  if (bpf_map_update_elem(&lock_starts, &tid, &start, BPF_ANY) != 0)
-    bump(WAITPROF_DROP_LOCK_STARTS_FULL);
+  OPEN_WAIT(lock_starts, struct waitprof_lock_start, tid, key, now,
+            WAITPROF_DROP_LOCK_STARTS_FULL);
 }
 
 static __always_inline void lock_exit(void) {
@@ -395,7 +396,18 @@ int BPF_PROG(send_fexit, struct sock *sk, struct msghdr *msg, size_t size, int r
   return 0;
 }
 
-/* Fallback: sock_sendmsg's result for every socket; keep TCP over IPv4/IPv6. */
+/* Without fexit: sock_sendmsg's result for every socket; keep TCP over IPv4/IPv6. The raw
+ * (tp_btf) form where the kernel has it: no perf buffer filled per call. */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(send_btf, struct sock *sk, int ret, int flags) {
+  __u16 family = sk->__sk_common.skc_family;
+  if ((family != AF_INET_FAMILY && family != AF_INET6_FAMILY) || sk->sk_protocol != IPPROTO_TCP_PROTO)
+    return 0;
+  count_send(ctx, ret);
+  return 0;
+}
+
+/* The classic tracepoint, where there is no BTF for the raw one. */
 SEC("tracepoint/sock/sock_send_length")
 int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx) {
   if ((ctx->family != AF_INET_FAMILY && ctx->family != AF_INET6_FAMILY) ||

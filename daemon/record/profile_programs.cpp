@@ -86,8 +86,13 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
   const bool waitv = lock && has_syscall_tp("sys_enter_futex_waitv");
   bpf_program__set_autoload(p.futex_waitv_enter, waitv);
   bpf_program__set_autoload(p.futex_waitv_exit, waitv);
+  // Without fexit: the raw (tp_btf) form of sock_send_length where the kernel has BTF for it,
+  // which skips the perf buffer a classic tracepoint fills for every call.
+  const bool send_btf = send && !send_fexit && !options.force_send_tracepoint &&
+                        kernel_has_btf_tracepoint("sock_send_length");
   bpf_program__set_autoload(p.send_fexit, send && send_fexit);
-  bpf_program__set_autoload(p.send_tracepoint, send && !send_fexit);
+  bpf_program__set_autoload(p.send_btf, send_btf);
+  bpf_program__set_autoload(p.send_tracepoint, send && !send_fexit && !send_btf);
 
   if (options.stack_map_entries > 0) {
     if (int err = bpf_map__set_max_entries(skel_->maps.stacks, options.stack_map_entries); err) {
@@ -121,6 +126,7 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
       {p.futex_waitv_enter, "lock: syscalls:sys_enter_futex_waitv"},
       {p.futex_waitv_exit, "lock: syscalls:sys_exit_futex_waitv"},
       {p.send_fexit, "send: fexit/tcp_sendmsg"},
+      {p.send_btf, "send: sock_send_length (tp_btf, TCP)"},
       {p.send_tracepoint, "send: tracepoint sock:sock_send_length (TCP)"},
   };
   for (const Point& point : points) {

@@ -32,15 +32,24 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"syscall"
 	"time"
 )
 
 var sink uint64
 
+// CPU time of the process, not wall time: on a loaded machine a wall-clock spin gets less
+// CPU than asked and the profile too few samples.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 //go:noinline
 func spin(d time.Duration) {
 	x := sink
-	for end := time.Now().Add(d); time.Now().Before(end); {
+	for end := cpuTime() + d; cpuTime() < end; {
 		for i := 0; i < 10000; i++ {
 			x = x*6364136223846793005 + 1442695040888963407
 		}
