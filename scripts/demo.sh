@@ -1,99 +1,121 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: set up, build, start target-server prefork with the
-# incident's global RNG mutex, load it with autocannon, and report what its own counters saw.
-# (Recording every worker with `waitprof record` joins here once the recorder lands.)
+# The main job on a fresh machine, as the incident write-up ran it: set up and build, serve
+# prefork with the global RNG mutex (--rng locked), load /read with autocannon, record every
+# worker with `waitprof record` during the measured window, then do it all again with the fix
+# (--rng pool) and print what changed, with the paths of the flamegraphs.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 usage() {
   cat <<USAGE
-usage: $0 [--rng locked|pool] [--workers N] [--threads T] [--connections C]
-          [--pipelining P] [--warmup S] [--duration S] [--port P] [--out DIR]
-Defaults: --rng locked, --workers \$(nproc), --threads 8, --connections 100, --pipelining 1,
-          --warmup 5, --duration 30, --port 8083, --out out/demo-<UTC time>
+usage: $0 [--modes "locked pool"] [--workers N] [--threads T] [--rng-draws D]
+          [--connections C] [--pipelining P] [--client-workers W] [--warmup S]
+          [--duration S] [--port P] [--out DIR]
+Defaults: --modes "locked pool", --workers \$(nproc), --threads 16, --rng-draws 4096,
+          --connections 100, --pipelining 1, --client-workers \$(nproc), --warmup 5,
+          --duration 30, --port 8083, --out out/demo-<UTC time>
+The story ran autocannon -c 500 -w 30 on a separate 32-vCPU client for 150 s and captured
+60 s. Here client and server share this machine, so the defaults are scaled down (see README).
 USAGE
 }
 
-RNG=locked WORKERS=$(nproc) THREADS=8 CONNECTIONS=100 PIPELINING=1 WARMUP=5 DURATION=30
-PORT=8083 OUT=""
+MODES="locked pool" WORKERS=$(nproc) THREADS=16 DRAWS=4096 CONNECTIONS=100 PIPELINING=1
+CLIENT_WORKERS=$(nproc) WARMUP=5 DURATION=30 PORT=8083 OUT=""
 while [ $# -gt 0 ]; do
   case $1 in
-    --rng) RNG=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    --*) [ $# -ge 2 ] || { usage >&2; die "option '$1' needs a value"; } ;;
+  esac
+  case $1 in
+    --modes) MODES=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
+    --rng-draws) DRAWS=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --pipelining) PIPELINING=$2; shift 2 ;;
+    --client-workers) CLIENT_WORKERS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
 done
-for n in "$WORKERS" "$THREADS" "$CONNECTIONS" "$PIPELINING" "$WARMUP" "$DURATION" "$PORT"; do
+for n in "$WORKERS" "$THREADS" "$DRAWS" "$CONNECTIONS" "$PIPELINING" "$CLIENT_WORKERS" "$WARMUP" \
+         "$DURATION" "$PORT"; do
   [[ $n =~ ^[0-9]+$ ]] || die "'$n' is not a non-negative integer"
 done
 [ "$DURATION" -ge 1 ] || die "--duration must be at least 1 second"
-case $RNG in locked|pool) ;; *) die "--rng must be locked or pool, not '$RNG'" ;; esac
+for mode in $MODES; do
+  case $mode in locked|pool) ;; *) die "--modes takes locked and/or pool, not '$mode'" ;; esac
+done
 
 require_root_and_btf
 setup_and_build
 
 OUT=${OUT:-$REPO_ROOT/out/demo-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 SERVER=$BUILD_DIR/target-server/target-server
+WAITPROF=$BUILD_DIR/daemon/waitprof
 URL=http://127.0.0.1:$PORT
+# autocannon's -w spreads the client over worker threads; 0 or 1 means the main thread only.
+CLIENT_ARGS=(-c "$CONNECTIONS" -p "$PIPELINING")
+[ "$CLIENT_WORKERS" -gt 1 ] && CLIENT_ARGS+=(-w "$CLIENT_WORKERS")
 
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
-  fi
+SERVER_PID="" RECORDER_PID=""
+stop() {  # pid: SIGTERM, then wait for it
+  if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then kill -TERM "$1" && wait "$1" 2>/dev/null || true; fi
 }
+cleanup() { stop "$RECORDER_PID"; stop "$SERVER_PID"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "starting target-server: --workers $WORKERS --threads $THREADS --rng $RNG on $URL"
-"$SERVER" --port "$PORT" --workers "$WORKERS" --threads "$THREADS" --rng "$RNG" \
-  >"$OUT/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-  grep -q 'listening on' "$OUT/server.log" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || die "target-server exited: $(tail -n1 "$OUT/server.log")"
-  sleep 0.1
-done
-grep -q 'listening on' "$OUT/server.log" || die "target-server did not start within 10 s (log: $OUT/server.log)"
-say "workers: $(pgrep -P "$SERVER_PID" | tr '\n' ' ')"
+# Waits up to 10 s for a line matching $2 in file $1 while process $3 lives.
+wait_for_line() {
+  for _ in $(seq 100); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
 
-if [ "$WARMUP" -gt 0 ]; then
-  say "warming up for ${WARMUP}s"
-  autocannon -c "$CONNECTIONS" -p "$PIPELINING" -d "$WARMUP" "$URL/read" >/dev/null 2>&1 || true
-fi
-curl -sf "$URL/stats" >"$OUT/stats-before.json" || die "GET /stats failed"
-say "loading $URL/read with autocannon: -c $CONNECTIONS -p $PIPELINING -d $DURATION"
-autocannon -c "$CONNECTIONS" -p "$PIPELINING" -d "$DURATION" --json "$URL/read" \
-  >"$OUT/autocannon.json" 2>"$OUT/autocannon.log" || die "autocannon failed (log: $OUT/autocannon.log)"
-curl -sf "$URL/stats" >"$OUT/stats-after.json" || die "GET /stats failed"
+run_mode() {
+  local mode=$1 dir=$OUT/$1
+  mkdir -p "$dir"
+  say "[$mode] starting target-server: --workers $WORKERS --threads $THREADS --rng $mode --rng-draws $DRAWS on $URL"
+  "$SERVER" --port "$PORT" --workers "$WORKERS" --threads "$THREADS" --rng "$mode" \
+    --rng-draws "$DRAWS" >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_line "$dir/server.log" 'listening on' "$SERVER_PID" ||
+    die "target-server did not start (log: $dir/server.log): $(tail -n1 "$dir/server.log")"
 
-python3 - "$OUT" "$RNG" <<'PY' | tee "$OUT/summary.txt"
-import json, sys
-out, rng = sys.argv[1], sys.argv[2]
-ac = json.load(open(f"{out}/autocannon.json"))
-before = json.load(open(f"{out}/stats-before.json"))
-after = json.load(open(f"{out}/stats-after.json"))
-wall_s = (after["uptime_ns"] - before["uptime_ns"]) / 1e9
-d = {k: after["total"][k] - before["total"][k] for k in after["total"]}
-wait_s = d["rng_wait_ns"] / 1e9
-print(f"rng mode                 {rng}")
-print(f"requests/s (autocannon)  {ac['requests']['average']:,.0f}")
-print(f"latency p50 / p99        {ac['latency']['p50']} ms / {ac['latency']['p99']} ms")
-print(f"errors / timeouts        {ac['errors']} / {ac['timeouts']}")
-print(f"throughput               {ac['throughput']['average'] / 1e6:,.1f} MB/s")
-print(f"server counters over     {wall_s:.1f} s of wall time")
-print(f"  requests served        {d['requests']:,}")
-print(f"  RNG lock acquisitions  {d['rng_acquisitions']:,} ({d['rng_contended']:,} contended)")
-print(f"  RNG lock wait          {wait_s:.2f} thread-seconds = {wait_s / wall_s:.3f} s per s,"
-      f" {wait_s * 60 / wall_s:.1f} s per 60 s")
-PY
-say "artifacts in $OUT"
+  if [ "$WARMUP" -gt 0 ]; then
+    say "[$mode] warming up for ${WARMUP}s"
+    autocannon "${CLIENT_ARGS[@]}" -d "$WARMUP" "$URL/read" >/dev/null 2>&1 || true
+  fi
+  # The recorder attaches to the parent and follows every worker; the measured window is
+  # exactly the autocannon run between the two /stats reads.
+  "$WAITPROF" record --pid "$SERVER_PID" --children --output "$dir" \
+    >"$dir/waitprof.out" 2>"$dir/waitprof.log" &
+  RECORDER_PID=$!
+  wait_for_line "$dir/waitprof.log" 'Ctrl-C to stop' "$RECORDER_PID" ||
+    die "waitprof record did not start (log: $dir/waitprof.log): $(tail -n1 "$dir/waitprof.log")"
+  curl -sf "$URL/stats" >"$dir/stats-before.json" || die "GET /stats failed"
+  say "[$mode] recording while autocannon loads $URL/read: ${CLIENT_ARGS[*]} -d $DURATION"
+  autocannon "${CLIENT_ARGS[@]}" -d "$DURATION" --json "$URL/read" \
+    >"$dir/autocannon.json" 2>"$dir/autocannon.log" || die "autocannon failed (log: $dir/autocannon.log)"
+  curl -sf "$URL/stats" >"$dir/stats-after.json" || die "GET /stats failed"
+  kill -INT "$RECORDER_PID"
+  wait "$RECORDER_PID" || die "waitprof record failed (log: $dir/waitprof.log): $(tail -n1 "$dir/waitprof.log")"
+  RECORDER_PID=""
+  stop "$SERVER_PID"
+  SERVER_PID=""
+  say "[$mode] $(head -n 3 "$dir/summary.txt" | tail -n 1)"
+}
+
+for mode in $MODES; do run_mode "$mode"; done
+
+python3 "$REPO_ROOT/scripts/what_changed.py" "$OUT" $MODES | tee "$OUT/what-changed.txt"
+say "artifacts in $OUT (per mode: profiles, flamegraphs, summary.txt, autocannon and /stats JSON)"
