@@ -249,6 +249,8 @@ Status run_record(const RecordOptions& options) {
   (void)(*tree)->poll(0);  // forks/exits that raced the stop
 
   outcome.duration_s = static_cast<double>(stop_ns - start_ns) / 1e9;
+  outcome.start_monotonic_ns = start_ns;
+  outcome.stop_monotonic_ns = stop_ns;
   outcome.processes_seen = registry.processes_seen();
   outcome.processes_forked = registry.processes_forked();
   outcome.processes_exited = registry.processes_exited();

@@ -102,6 +102,8 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
   j["waitprof_version"] = "0.1.0";
   j["start_unix_ns"] = outcome.start_unix_ns;
   j["duration_s"] = outcome.duration_s;
+  j["window_monotonic_ns"] = {{"start", outcome.start_monotonic_ns},
+                              {"stop", outcome.stop_monotonic_ns}};
   j["stopped_by"] = outcome.stopped_by;
   j["targets"] = {{"pids", options.pids},
                   {"children", options.children},

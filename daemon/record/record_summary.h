@@ -29,6 +29,8 @@ struct RecordOutcome {
   std::string stopped_by;  // "duration", "SIGINT", "SIGTERM", "all targets exited"
   double duration_s = 0;
   int64_t start_unix_ns = 0;
+  // The recording window on CLOCK_MONOTONIC, to line it up with other tools' timestamps.
+  uint64_t start_monotonic_ns = 0, stop_monotonic_ns = 0;
   size_t processes_seen = 0, processes_forked = 0, processes_exited = 0;
   std::vector<std::string> attach_points;
   int64_t sample_period_ns = 0;

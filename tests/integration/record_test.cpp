@@ -124,25 +124,29 @@ TEST(Record, CpuAndOffcpuAgreeWithSchedstat) {
   ASSERT_TRUE(tids.count("spinner") && tids.count("sleeper") && tids.count("half"));
   const fs::path dir = fresh_dir("shapes");
 
+  // schedstat is sampled every 2 ms from before the recording starts until after it ends,
+  // and read at the window's exact start and stop (summary.json's monotonic timestamps), so
+  // no delay of this test under load shifts the truth.
+  std::vector<std::string> roles;
+  std::vector<pid_t> role_tids;
+  for (const auto& [role, tid] : tids) {
+    roles.push_back(role);
+    role_tids.push_back(tid);
+  }
+  waitprof_test::OnCpuSampler sampler(shapes.pid(), role_tids);
   Recording rec({"--pid", std::to_string(shapes.pid()), "--frequency", "997", "--thread-labels",
                  "--profiles", "cpu,offcpu", "--output", dir.string()});
   ASSERT_TRUE(rec.started());
-  // schedstat is read inside the recording window; the window's own length comes from the
-  // summary, and the threads run steadily, so their on-CPU share over [t0, t1] gives the
-  // window's on-CPU time.
-  std::map<std::string, waitprof_test::Schedstat> before;
-  for (const auto& [role, tid] : tids) before[role] = *waitprof_test::read_schedstat(shapes.pid(), tid);
-  const uint64_t t0 = waitprof_test::monotonic_ns();
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  std::map<std::string, waitprof_test::Schedstat> after;
-  for (const auto& [role, tid] : tids) after[role] = *waitprof_test::read_schedstat(shapes.pid(), tid);
-  const uint64_t t1 = waitprof_test::monotonic_ns();
   auto [code, out] = rec.interrupt();
+  sampler.stop();
   ASSERT_EQ(code, 0) << out;
 
   const nlohmann::json summary = read_json(dir / "summary.json");
   ASSERT_FALSE(summary.is_discarded()) << out;
-  const double window_ns = summary["duration_s"].get<double>() * 1e9;
+  const uint64_t start_ns = summary["window_monotonic_ns"]["start"].get<uint64_t>();
+  const uint64_t stop_ns = summary["window_monotonic_ns"]["stop"].get<uint64_t>();
+  const double window_ns = static_cast<double>(stop_ns - start_ns);
   ProfileQuery cpu((dir / "cpu.pb.gz").string());
   ProfileQuery offcpu((dir / "offcpu.pb.gz").string());
   ASSERT_TRUE(cpu.ok()) << cpu.error();
@@ -154,9 +158,12 @@ TEST(Record, CpuAndOffcpuAgreeWithSchedstat) {
   // the recording began: its whole window must count, from the wait seeded out of /proc.
   for (const std::string role : {"spinner", "sleeper", "half", "wait_shapes"}) {
     const pid_t tid = tids.at(role);
-    const double on_share = static_cast<double>(after[role].on_cpu_ns - before[role].on_cpu_ns) /
-                            static_cast<double>(t1 - t0);
-    const double on_ns = on_share * window_ns;
+    const size_t i = static_cast<size_t>(std::find(roles.begin(), roles.end(), role) - roles.begin());
+    const std::optional<double> on_start = sampler.on_cpu_at(i, start_ns);
+    const std::optional<double> on_stop = sampler.on_cpu_at(i, stop_ns);
+    ASSERT_TRUE(on_start && on_stop) << "the schedstat samples do not span the recording";
+    const double on_ns = *on_stop - *on_start;
+    const double on_share = on_ns / window_ns;
     const double off_ns = window_ns - on_ns;
     const double cpu_ns = static_cast<double>(cpu_by_tid.count(std::to_string(tid))
                                                   ? cpu_by_tid.at(std::to_string(tid)) : 0);

@@ -1,5 +1,6 @@
 #include "support/schedstat.h"
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -17,6 +18,41 @@ uint64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+OnCpuSampler::OnCpuSampler(pid_t pid, std::vector<pid_t> tids)
+    : pid_(pid), tids_(std::move(tids)) {
+  thread_ = std::thread([this] {
+    while (!stop_.load()) {
+      Sample s{monotonic_ns(), {}};
+      for (pid_t tid : tids_) s.on_cpu_ns.push_back(read_schedstat(pid_, tid).value_or(Schedstat{}).on_cpu_ns);
+      // The instant of a sample: halfway through reading it.
+      s.t_ns = (s.t_ns + monotonic_ns()) / 2;
+      samples_.push_back(std::move(s));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+}
+
+OnCpuSampler::~OnCpuSampler() { stop(); }
+
+void OnCpuSampler::stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<double> OnCpuSampler::on_cpu_at(size_t i, uint64_t t_ns) const {
+  for (size_t k = 1; k < samples_.size(); ++k) {
+    const Sample& a = samples_[k - 1];
+    const Sample& b = samples_[k];
+    if (a.t_ns <= t_ns && t_ns <= b.t_ns) {
+      const double f = b.t_ns == a.t_ns ? 0 : static_cast<double>(t_ns - a.t_ns) /
+                                                  static_cast<double>(b.t_ns - a.t_ns);
+      return static_cast<double>(a.on_cpu_ns[i]) +
+             f * (static_cast<double>(b.on_cpu_ns[i]) - static_cast<double>(a.on_cpu_ns[i]));
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace waitprof_test

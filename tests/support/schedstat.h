@@ -3,8 +3,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
+#include <thread>
+#include <vector>
 
 namespace waitprof_test {
 
@@ -18,5 +21,29 @@ struct Schedstat {
 std::optional<Schedstat> read_schedstat(pid_t pid, pid_t tid);
 
 uint64_t monotonic_ns();
+
+// Samples the on-CPU time of some threads every 2 ms from a thread of its own, so a test can
+// ask for it at any instant in between, e.g. exactly at a recording's start and stop, whatever
+// the load does to when the test itself gets to run.
+class OnCpuSampler {
+ public:
+  OnCpuSampler(pid_t pid, std::vector<pid_t> tids);
+  ~OnCpuSampler();
+  void stop();
+  // On-CPU ns of tids[i] at `t_ns` (CLOCK_MONOTONIC), interpolated between the two samples
+  // around it; nullopt when t_ns lies outside the sampled span.
+  std::optional<double> on_cpu_at(size_t i, uint64_t t_ns) const;
+
+ private:
+  struct Sample {
+    uint64_t t_ns;
+    std::vector<uint64_t> on_cpu_ns;
+  };
+  pid_t pid_;
+  std::vector<pid_t> tids_;
+  std::vector<Sample> samples_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace waitprof_test
