@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <unistd.h>
 #include <fstream>
 #include <string>
 
@@ -18,6 +19,14 @@ uint64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t steal_ns() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return 0;
+  return steal * (1'000'000'000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK)));
 }
 
 OnCpuSampler::OnCpuSampler(pid_t pid, std::vector<pid_t> tids)

@@ -22,6 +22,12 @@ std::optional<Schedstat> read_schedstat(pid_t pid, pid_t tid);
 
 uint64_t monotonic_ns();
 
+// Time the hypervisor ran something else on this machine's vCPUs, all CPUs together
+// (/proc/stat "steal"). With paravirt steal accounting the kernel leaves it out of a thread's
+// on-CPU time although the thread stayed current, so "wall − on-CPU" overstates off-CPU time
+// by up to this much; no sched_switch happens for it.
+uint64_t steal_ns();
+
 // Samples the on-CPU time of some threads every 2 ms from a thread of its own, so a test can
 // ask for it at any instant in between, e.g. exactly at a recording's start and stop, whatever
 // the load does to when the test itself gets to run.
