@@ -53,15 +53,16 @@ def main():
         sys.exit(__doc__)
     out, modes = sys.argv[1], sys.argv[2:]
     runs = {m: run_figures(out, m) for m in modes}
-    width = 24
-    header = f"{'':<28}" + "".join(f"{m:>{width}}" for m in modes)
+    width = 16
+    label_width = 38
+    header = f"{'':<{label_width}}" + "".join(f"{m:>{width}}" for m in modes)
     if len(modes) == 2:
         header += f"{'change':>10}"
     print("\nWhat changed")
     print(header)
 
     def row(name, key, fmt, compare=True):
-        line = f"{name:<28}" + "".join(f"{fmt(runs[m][key]):>{width}}" for m in modes)
+        line = f"{name:<{label_width}}" + "".join(f"{fmt(runs[m][key]):>{width}}" for m in modes)
         if compare and len(modes) == 2:
             line += f"{change(runs[modes[0]][key], runs[modes[1]][key]):>10}"
         print(line)
@@ -72,7 +73,7 @@ def main():
     row("errors + timeouts", "errors", lambda v: f"{v:,}", compare=False)
     row("lock delay per 60 s", "lock_per_60", lambda v: f"{v:,.1f} s")
     row("  server's own counter", "server_lock_per_60", lambda v: f"{v:,.1f} s")
-    row("total blocked (thread-s)", "blocked", lambda v: f"{v:,.1f}")
+    row("total blocked, incl. idle (thread-s)", "blocked", lambda v: f"{v:,.1f}")
     row("recorded window", "recorded_s", lambda v: f"{v:.1f} s", compare=False)
     print("\nTop lock stack (waitprof lock profile, leaf first):")
     for m in modes:
