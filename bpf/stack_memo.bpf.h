@@ -2,18 +2,19 @@
  * the same user stack reuses the stack id instead of having the kernel walk and hash it again.
  *
  * Why: bpf_get_stackid's user walk is the bulk of what waitprof costs — two guarded
- * user-memory reads per frame, about 700 ns for a 10-frame stack on our test host, where the
- * rest of a switch-out costs about 200 ns — and most waits repeat: an event loop calls
+ * user-memory reads per frame and, at the end of nearly every chain, a page fault on the
+ * outermost frame's zero bp: about 700 ns for the target server's stacks, where the rest of
+ * a switch-out costs about 200 ns — and most waits repeat: an event loop calls
  * epoll_wait from the same frame thousands of times a second (91% of the target server's
  * switch-outs).
  *
  * Exact, not a guess: the kernel's frame-pointer walk yields [ip, return address at bp+8,
  * return address at [bp]+8, …] until a read faults or 127 entries. We follow the same chain
  * and hash every entry, reading the stack a page at a time rather than a frame at a time (see
- * chain_step). Equal hashes and lengths mean the same
- * stack (up to a 64-bit hash collision), so the remembered id is the one bpf_get_stackid
- * would return. `--exact-stacks` turns the memo off; the hidden `--verify-stack-memo` walks on
- * every hit and counts disagreements, which the integration tests require to be zero. */
+ * chain_step). Equal hashes and lengths mean the same stack (up to a 64-bit hash collision),
+ * so the remembered id is the one bpf_get_stackid would return. `--exact-stacks` turns the
+ * memo off; the hidden `--verify-stack-memo` walks on every hit and counts disagreements,
+ * which the integration tests require to be zero. */
 #ifndef WAITPROF_STACK_MEMO_BPF_H
 #define WAITPROF_STACK_MEMO_BPF_H
 

@@ -165,8 +165,8 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
                   "Buckets in the BPF stack map (more: fewer collisions, more memory)")
       ->check(CLI::Range(1024, 4 * 1024 * 1024));
   sub->add_flag("--exact-stacks", options.exact_stacks,
-                "Walk the user stack at every wait, even where the thread waits exactly where "
-                "it waited last time (slower; see README)");
+                "Let the kernel walk the user stack at every wait instead of reusing the "
+                "thread's previous stack when its frame chain hashes the same (slower)");
   sub->add_flag("--verify-stack-memo", options.verify_stack_memo)->group("");
   // For tests of the fallbacks on kernels that have the preferred attach points.
   sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
@@ -291,11 +291,14 @@ Status run_record(const RecordOptions& options) {
   const std::string report = record_report(options, outcome, written);
   if (Status s = write_file_atomically(options.output_dir / "summary.txt", report); !s) return s;
 
-  // The report is the command's result (stdout); how the recording went is on stderr.
+  // The report is the command's result (stdout) and lists the warnings; stderr repeats them
+  // only when stdout goes elsewhere than the terminal, so nobody reads them twice.
   fputs(report.c_str(), stdout);
   fflush(stdout);
-  for (const std::string& w : record_warnings(outcome)) {
-    fprintf(stderr, "waitprof: warning: %s\n", w.c_str());
+  if (isatty(STDOUT_FILENO) != 1 || isatty(STDERR_FILENO) != 1) {
+    for (const std::string& w : record_warnings(outcome)) {
+      fprintf(stderr, "waitprof: warning: %s\n", w.c_str());
+    }
   }
   fprintf(stderr, "waitprof: recorded %.1f s (stopped by %s); wrote profiles, flamegraphs, "
           "summary.json and summary.txt to %s\n",
