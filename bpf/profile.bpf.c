@@ -10,7 +10,7 @@
 
 #include "maps.bpf.h"
 #include "profile.h"
-#include "stack_memo.bpf.h"
+#include "user_stacks.bpf.h"
 #include "targets.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -19,8 +19,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool kernel_stacks_cpu = true;
 const volatile bool kernel_stacks_wait = false; /* offcpu, lock, send */
 const volatile __u64 min_block_ns = 0;
-const volatile bool use_stack_memo = true;    /* off: --exact-stacks */
-const volatile bool verify_stack_memo = false; /* test hook: walk on every hit, count mismatches */
+const volatile bool use_stack_memo = true;    /* off: --exact-stacks (walk every time) */
+const volatile bool verify_stack_memo = false; /* test hook: walk on every reuse, compare */
 
 /* Set by user space at the stop time, before the (slow) detach: from then on nothing is
  * charged, and user space charges the waits still open up to exactly that moment. */
@@ -95,45 +95,92 @@ static __always_inline bool is_target(__u32 tgid) {
   return !stopped && target_test(tgid);
 }
 
-/* Stack of the current task. A failed user walk is counted (a collision loses samples; the
- * caller still charges the time, to "no stack", so totals stay right). A kernel walk fails
- * normally when the event hit user mode: no count. */
-static __always_inline __s32 stack_id(void *ctx, bool user) {
-  long id = bpf_get_stackid(ctx, &stacks, user ? BPF_F_USER_STACK : 0);
+/* Kernel stack of the current task, from the stack map. A walk fails normally when the
+ * event hit user mode; a bucket holding another stack is counted. */
+static __always_inline __s32 kernel_stack_id(void *ctx) {
+  long id = bpf_get_stackid(ctx, &stacks, 0);
   if (id >= 0) return id;
-  if (user) bump(id == -17 /* EEXIST */ ? WAITPROF_DROP_STACK_COLLISION : WAITPROF_DROP_STACK_FAILED);
+  if (id == -17 /* EEXIST */) bump(WAITPROF_DROP_STACK_COLLISION);
   return WAITPROF_NO_STACK;
 }
 
-/* The current task's user stack for a wait at `site`, reused from its previous wait there
- * when the whole frame chain hashes the same (see stack_memo.bpf.h). */
-static __always_inline __s32 user_stack_id(void *ctx, enum stack_memo_site site) {
-  if (!use_stack_memo) return stack_id(ctx, true);
-  struct task_struct *task = bpf_get_current_task_btf();
-  struct stack_memos *memos =
-      bpf_task_storage_get(&stack_memos, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-  if (!memos || !regs) return stack_id(ctx, true);
-  __u64 hash = 0;
-  __u32 depth = 0;
-  chain_hash(regs->ip, regs->bp, &hash, &depth);
-  if (!hash) return stack_id(ctx, true);
-  struct stack_memo *memo = &memos->site[site];
-  bool same = memo->hash == hash && memo->depth == depth;
-  if (same) {
-    bump(WAITPROF_STACK_MEMO_HITS);
-    if (!verify_stack_memo) return memo->id;
+/* The kernel's walk of the current task's user stack, into the per-CPU scratch; NULL when
+ * it failed (counted). */
+static __always_inline struct waitprof_user_stack *walk_user_stack(void *ctx) {
+  __u32 zero = 0;
+  struct waitprof_user_stack *s = bpf_map_lookup_elem(&user_stack_scratch, &zero);
+  if (!s) return 0;
+  long bytes = bpf_get_stack(ctx, s->ips, sizeof(s->ips), BPF_F_USER_STACK);
+  if (bytes <= 0) {
+    bump(WAITPROF_DROP_STACK_FAILED);
+    return 0;
   }
-  __s32 id = stack_id(ctx, true);
-  /* A failed walk (a stack-map collision) is counted as such, not as a mismatch. */
-  if (same && id >= 0 && id != memo->id) bump(WAITPROF_STACK_MEMO_MISMATCHES);
-  /* Only a stack the map holds is worth remembering. */
-  if (id >= 0) {
-    memo->hash = hash;
-    memo->depth = depth;
-    memo->id = id;
+  s->nr = bytes / sizeof(__u64);
+  return s;
+}
+
+/* Stores a walked stack under key; the key, or WAITPROF_USER_STACK_NONE when the map is
+ * full. Another CPU may have stored the same stack meanwhile: that is as good. */
+static __always_inline __u64 store_user_stack(const struct waitprof_user_stack *s, __u64 key) {
+  long err = bpf_map_update_elem(&user_stacks, &key, s, BPF_NOEXIST);
+  if (err && err != -17 /* EEXIST */) {
+    bump(WAITPROF_DROP_USER_STACKS_FULL);
+    return WAITPROF_USER_STACK_NONE;
   }
-  return id;
+  return key;
+}
+
+static __always_inline bool same_stack(const struct waitprof_user_stack *a,
+                                       const struct waitprof_user_stack *b) {
+  if (a->nr != b->nr) return false;
+  for (int i = 0; i < WAITPROF_MAX_STACK_DEPTH; i++) {
+    if (i >= a->nr) break;
+    if (a->ips[i] != b->ips[i]) return false;
+  }
+  return true;
+}
+
+/* The user registers the kernel's walk starts from: the current task's saved user regs. */
+static __always_inline bool current_user_regs(__u64 *ip, __u64 *bp) {
+#if defined(__TARGET_ARCH_x86)
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  if (!regs) return false;
+  *ip = regs->ip;
+  *bp = regs->bp;
+  return true;
+#else
+  return false;
+#endif
+}
+
+/* The key of the current task's user stack in user_stacks (see user_stacks.bpf.h).
+ * have_regs: ip and bp are the registers the kernel's walk starts from. */
+static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip, __u64 bp) {
+  __u64 hash = have_regs && use_stack_memo ? chain_hash(ip, bp) : 0;
+  if (hash) {
+    __u64 key = user_stack_key(hash);
+    struct waitprof_user_stack *stored = bpf_map_lookup_elem(&user_stacks, &key);
+    if (stored) {
+      bump(WAITPROF_USER_STACK_REUSED);
+      if (verify_stack_memo) {
+        struct waitprof_user_stack *walked = walk_user_stack(ctx);
+        if (walked && !same_stack(walked, stored)) bump(WAITPROF_USER_STACK_MISMATCHES);
+      }
+      return key;
+    }
+    struct waitprof_user_stack *walked = walk_user_stack(ctx);
+    return walked ? store_user_stack(walked, key) : WAITPROF_USER_STACK_NONE;
+  }
+  struct waitprof_user_stack *walked = walk_user_stack(ctx);
+  if (!walked) return WAITPROF_USER_STACK_NONE;
+  return store_user_stack(walked, user_stack_key(frames_hash(walked)));
+}
+
+/* For programs whose current task is the one waiting: tracepoints, sched_switch's prev. */
+static __always_inline __u64 user_stack(void *ctx, bool have_btf) {
+  __u64 ip = 0, bp = 0;
+  bool have_regs = have_btf && current_user_regs(&ip, &bp);
+  return user_stack_from(ctx, have_regs, ip, bp);
 }
 
 static __always_inline void add_count_total(void *map, const void *key, __u64 total,
@@ -175,11 +222,26 @@ int cpu_sample(struct bpf_perf_event_data *ctx) {
   __u32 tgid = id >> 32;
   if (!is_target(tgid)) return 0;
   bump(WAITPROF_SEEN_CPU_SAMPLES);
+  /* The kernel's user walk starts from the sampled registers when the tick hit user mode,
+   * else from the task's saved user registers. */
+  __u64 ip = 0, bp = 0;
+  bool have_regs = false;
+#if defined(__TARGET_ARCH_x86)
+  /* cs's slot is read whole: the context only allows 8-byte loads of saved registers. */
+  __u64 cs = *(volatile __u64 *)&ctx->regs.cs;
+  if (cs & 3) {
+    ip = ctx->regs.ip;
+    bp = ctx->regs.bp;
+    have_regs = true;
+  } else {
+    have_regs = current_user_regs(&ip, &bp);
+  }
+#endif
   struct waitprof_cpu_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = stack_id(ctx, true),
-      .kernel_stack = kernel_stacks_cpu ? stack_id(ctx, false) : WAITPROF_NO_STACK,
+      .user_stack = user_stack_from(ctx, have_regs, ip, bp),
+      .kernel_stack = kernel_stacks_cpu ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
   };
   __u64 zero = 0;
   __u64 *n = lookup_or_init(&cpu_samples, &key, &zero);
@@ -247,8 +309,8 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
   struct waitprof_offcpu_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = have_btf ? user_stack_id(ctx, MEMO_OFFCPU) : stack_id(ctx, true),
-      .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
+      .user_stack = user_stack(ctx, have_btf),
+      .kernel_stack = kernel_stacks_wait ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
       .syscall = current_syscall(prev, have_btf),
       .state = offcpu_state(preempt, prev_state),
   };
@@ -306,8 +368,8 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   struct waitprof_lock_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_id(ctx, MEMO_LOCK),
-      .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
+      .user_stack = user_stack(ctx, true),
+      .kernel_stack = kernel_stacks_wait ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
       .uaddr = uaddr,
       .op = op,
   };
@@ -383,8 +445,8 @@ static __always_inline void count_send(void *ctx, long bytes) {
   struct waitprof_send_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = user_stack_id(ctx, MEMO_SEND),
-      .kernel_stack = kernel_stacks_wait ? stack_id(ctx, false) : WAITPROF_NO_STACK,
+      .user_stack = user_stack(ctx, true),
+      .kernel_stack = kernel_stacks_wait ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
   };
   add_count_total(&sends, &key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
 }

@@ -17,17 +17,31 @@
 /* Threads that can be off CPU or inside a futex wait at once. */
 #define WAITPROF_MAX_THREADS 65536
 
-/* A stack id below zero means "no stack": not requested, or the walk failed (counted). */
+/* A kernel stack id (index into the stack map) below zero means "no stack": not requested,
+ * or the walk failed. */
 #define WAITPROF_NO_STACK (-1)
+
+/* User stacks are stored by content: the key is a 64-bit hash of the frames, in
+ * `user_stacks`, a hash map, so two different stacks never share a slot the way they can
+ * share a stack map's bucket. Keys 0 and 1 are reserved: */
+#define WAITPROF_USER_STACK_NONE 0ull /* no stack: the walk failed or the map was full */
 /* A wait already in progress when recording began, seeded by user space from /proc: its
  * stack was never seen (the kernel walks user stacks of the current task only). */
-#define WAITPROF_STACK_BEFORE_START (-2)
+#define WAITPROF_USER_STACK_BEFORE_START 1ull
+/* Distinct user stacks kept (user space may resize before load). */
+#define WAITPROF_MAX_USER_STACKS 65536
+
+struct waitprof_user_stack {
+  __u64 nr; /* frames in ips */
+  __u64 ips[WAITPROF_MAX_STACK_DEPTH]; /* leaf first, as bpf_get_stack stores them */
+};
 
 struct waitprof_cpu_key {
   __u32 tgid;
   __u32 tid;
-  __s32 user_stack;
+  __u64 user_stack;
   __s32 kernel_stack;
+  __u32 pad;
 };
 
 /* Why a thread left the CPU, from the state it switched out in. */
@@ -42,10 +56,11 @@ enum waitprof_offcpu_state {
 struct waitprof_offcpu_key {
   __u32 tgid;
   __u32 tid;
-  __s32 user_stack;
+  __u64 user_stack;
   __s32 kernel_stack;
   __s32 syscall; /* syscall number the thread was in at switch-out, -1 when none */
   __u32 state;   /* enum waitprof_offcpu_state */
+  __u32 pad;
 };
 
 /* A wait in progress: written at switch-out (or futex entry), consumed at switch-in (exit).
@@ -63,11 +78,10 @@ struct waitprof_offcpu_start {
 struct waitprof_lock_key {
   __u32 tgid;
   __u32 tid;
-  __s32 user_stack;
+  __u64 user_stack;
   __s32 kernel_stack;
-  __u64 uaddr; /* the futex word: names the lock (first word of futex_waitv's vector) */
   __u32 op;
-  __u32 pad;
+  __u64 uaddr; /* the futex word: names the lock (first word of futex_waitv's vector) */
 };
 
 struct waitprof_lock_start {
@@ -78,8 +92,9 @@ struct waitprof_lock_start {
 struct waitprof_send_key {
   __u32 tgid;
   __u32 tid;
-  __s32 user_stack;
+  __u64 user_stack;
   __s32 kernel_stack;
+  __u32 pad;
 };
 
 /* offcpu and lock: how many waits and how long in total. send: calls and bytes. */
@@ -95,18 +110,19 @@ enum waitprof_counter {
   WAITPROF_SEEN_SWITCHES = 1,
   WAITPROF_SEEN_FUTEX_WAITS = 2,
   WAITPROF_SEEN_SENDS = 3,
-  WAITPROF_DROP_STACK_COLLISION = 4, /* stack map bucket held another stack (EEXIST) */
-  WAITPROF_DROP_STACK_FAILED = 5,    /* user stack walk failed for another reason */
+  WAITPROF_DROP_STACK_COLLISION = 4, /* kernel stack: the stack map bucket held another stack */
+  WAITPROF_DROP_STACK_FAILED = 5,    /* user stack walk failed */
   WAITPROF_DROP_CPU_KEYS_FULL = 6,
   WAITPROF_DROP_OFFCPU_KEYS_FULL = 7,
   WAITPROF_DROP_LOCK_KEYS_FULL = 8,
   WAITPROF_DROP_SEND_KEYS_FULL = 9,
   WAITPROF_DROP_OFFCPU_STARTS_FULL = 10,
   WAITPROF_DROP_LOCK_STARTS_FULL = 11,
-  WAITPROF_STACK_MEMO_HITS = 12,       /* user stacks reused from the thread's last wait */
-  WAITPROF_STACK_MEMO_MISMATCHES = 13, /* verify mode: a reused stack differed from a walk */
+  WAITPROF_USER_STACK_REUSED = 12,     /* found in user_stacks by its hash: no walk */
+  WAITPROF_USER_STACK_MISMATCHES = 13, /* verify mode: a reused stack differed from a walk */
   WAITPROF_SEEN_TARGET_SWITCHES = 14,  /* sched_switch events with a target on either side */
-  WAITPROF_COUNTERS = 15,
+  WAITPROF_DROP_USER_STACKS_FULL = 15, /* a new user stack found user_stacks full */
+  WAITPROF_COUNTERS = 16,
 };
 
 #endif

@@ -14,8 +14,10 @@ struct DropName {
 
 constexpr DropName kDrops[] = {
     {WAITPROF_DROP_STACK_COLLISION, "stack_collisions",
-     "user stacks lost to stack-map collisions (raise --stack-map-entries)"},
+     "kernel stacks lost to stack-map collisions (raise --stack-map-entries)"},
     {WAITPROF_DROP_STACK_FAILED, "stack_walk_failures", "user stack walks that failed"},
+    {WAITPROF_DROP_USER_STACKS_FULL, "user_stacks_full",
+     "user stacks not stored: more distinct stacks than --stack-map-entries"},
     {WAITPROF_DROP_CPU_KEYS_FULL, "cpu_keys_full", "cpu samples lost: map full"},
     {WAITPROF_DROP_OFFCPU_KEYS_FULL, "offcpu_keys_full", "off-CPU waits lost: map full"},
     {WAITPROF_DROP_LOCK_KEYS_FULL, "lock_keys_full", "futex waits lost: map full"},
@@ -126,8 +128,8 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
                  {"samples", outcome.raw_samples}};
   j["stack_memo"] = {{"enabled", !options.exact_stacks},
                      {"verify", options.verify_stack_memo},
-                     {"hits", outcome.counters[WAITPROF_STACK_MEMO_HITS]},
-                     {"mismatches", outcome.counters[WAITPROF_STACK_MEMO_MISMATCHES]}};
+                     {"hits", outcome.counters[WAITPROF_USER_STACK_REUSED]},
+                     {"mismatches", outcome.counters[WAITPROF_USER_STACK_MISMATCHES]}};
   json profiles = json::object();
   for (const auto& [kind, t] : outcome.totals) {
     json by_pid = json::object();

@@ -67,7 +67,7 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
       off.start_ns = start_ns;
       off.key.tgid = static_cast<__u32>(tgid);
       off.key.tid = utid;
-      off.key.user_stack = WAITPROF_STACK_BEFORE_START;
+      off.key.user_stack = WAITPROF_USER_STACK_BEFORE_START;
       off.key.kernel_stack = WAITPROF_NO_STACK;
       off.key.syscall = sc->nr;
       off.key.state = state == 'D' ? WAITPROF_OFFCPU_UNINTERRUPTIBLE : WAITPROF_OFFCPU_SLEEPING;
@@ -80,7 +80,7 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
         lock.start_ns = start_ns;
         lock.key.tgid = static_cast<__u32>(tgid);
         lock.key.tid = utid;
-        lock.key.user_stack = WAITPROF_STACK_BEFORE_START;
+        lock.key.user_stack = WAITPROF_USER_STACK_BEFORE_START;
         lock.key.kernel_stack = WAITPROF_NO_STACK;
         lock.key.uaddr = sc->args[0];
         lock.key.op = cmd;

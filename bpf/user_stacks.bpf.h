@@ -1,52 +1,50 @@
-/* User stacks remembered per thread and per kind of wait, so a thread that blocks again with
- * the same user stack reuses the stack id instead of having the kernel walk and hash it again.
+/* User stacks stored by content, and found again without walking them.
  *
- * Why: bpf_get_stackid's user walk is the bulk of what waitprof costs — two guarded
- * user-memory reads per frame and, at the end of nearly every chain, a page fault on the
- * outermost frame's zero bp: about 700 ns for the target server's stacks, where the rest of
- * a switch-out costs about 200 ns — and most waits repeat: an event loop calls
- * epoll_wait from the same frame thousands of times a second (91% of the target server's
- * switch-outs).
+ * Why by content: a stack map has one slot per hash bucket and no chaining, so two stacks
+ * that hash alike lose the second (with 16k distinct stacks in 64k buckets, 7,700 walks of a
+ * 10 s recording lost their stack). Here the key is a 64-bit hash of the frames and the
+ * store a hash map, so two stacks collide only if their 64-bit hashes do.
  *
- * Exact, not a guess: the kernel's frame-pointer walk yields [ip, return address at bp+8,
- * return address at [bp]+8, …] until a read faults or 127 entries. We follow the same chain
- * and hash every entry, reading the stack a page at a time rather than a frame at a time (see
- * chain_step). Equal hashes and lengths mean the same stack (up to a 64-bit hash collision),
- * so the remembered id is the one bpf_get_stackid would return. `--exact-stacks` turns the
- * memo off; the hidden `--verify-stack-memo` walks on every hit and counts disagreements,
- * which the integration tests require to be zero. */
-#ifndef WAITPROF_STACK_MEMO_BPF_H
-#define WAITPROF_STACK_MEMO_BPF_H
+ * Why found again: the kernel's user walk (bpf_get_stack) is the bulk of what waitprof costs
+ * — two guarded user-memory reads per frame and, at the end of nearly every chain, a page
+ * fault on the outermost frame's zero bp: about 700 ns for the target server's stacks, where
+ * the rest of a switch-out costs about 200 ns — and most waits repeat: an event loop calls
+ * epoll_wait from the same frame thousands of times a second.
+ *
+ * How: the kernel's frame-pointer walk yields [ip, return address at bp+8, return address at
+ * [bp]+8, …] until a read faults or 127 entries. chain_hash follows the same chain and hashes
+ * every entry, reading the stack a page at a time rather than a frame at a time and ending
+ * below mmap_min_addr without the fault. A stack whose hash is already stored needs no walk;
+ * a new one is walked by the kernel once and stored under that hash. Where the registers are
+ * not at hand (raw_tp) or with `--exact-stacks`, the kernel walks every time and the hash is
+ * taken over what it returned: the same function of the same frames, so the same key. The
+ * hidden `--verify-stack-memo` walks on every reuse and counts disagreements, which the
+ * integration tests require to be zero. */
+#ifndef WAITPROF_USER_STACKS_BPF_H
+#define WAITPROF_USER_STACKS_BPF_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 #include "profile.h"
 
-/* Where a stack is taken; each site remembers its own last stack. */
-enum stack_memo_site {
-  MEMO_OFFCPU = 0,
-  MEMO_LOCK = 1,
-  MEMO_SEND = 2,
-  MEMO_SITES = 3,
-};
-
-struct stack_memo {
-  __u64 hash;   /* of the whole chain; 0: nothing remembered */
-  __u32 depth;  /* entries in the chain */
-  __s32 id;     /* the stack map id the kernel's walk gave */
-};
-
-struct stack_memos {
-  struct stack_memo site[MEMO_SITES];
-};
-
 struct {
-  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(type, BPF_MAP_TYPE_HASH);
+  /* Allocated as stacks arrive: memory follows the number of distinct stacks. */
   __uint(map_flags, BPF_F_NO_PREALLOC);
-  __type(key, int);
-  __type(value, struct stack_memos);
-} stack_memos SEC(".maps");
+  __uint(max_entries, WAITPROF_MAX_USER_STACKS);
+  __type(key, __u64);
+  __type(value, struct waitprof_user_stack);
+} user_stacks SEC(".maps");
+
+/* Where the kernel's walk lands before it is stored or compared: 1 KiB, too big for the BPF
+ * stack. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct waitprof_user_stack);
+} user_stack_scratch SEC(".maps");
 
 /* The chain is followed through copies of whole stretches of stack, one user read each:
  * from a frame to the end of its page (a copy never crosses into a page the kernel's walk
@@ -85,6 +83,8 @@ struct chain_walk {
   __u32 depth;
   __u32 copies;
 };
+
+#define MEMO_HASH_SEED 0xcbf29ce484222325ull
 
 static __always_inline __u64 memo_mix(__u64 h, __u64 v) {
   /* FNV-1a over the 8 bytes at once, then a xorshift: cheap and well spread. */
@@ -130,18 +130,31 @@ static long chain_step(__u64 index, struct chain_walk *w) {
   return 0;
 }
 
-/* Hash and length of the chain the kernel's user walk would produce from these registers;
- * hash 0 when it could not be computed. */
-static __always_inline void chain_hash(__u64 ip, __u64 bp, __u64 *hash, __u32 *depth) {
+/* The hash of the chain the kernel's user walk would produce from these registers; 0 when it
+ * could not be computed. */
+static __always_inline __u64 chain_hash(__u64 ip, __u64 bp) {
   __u32 zero = 0;
-  struct chain_walk w = {.fp = bp, .hash = memo_mix(0xcbf29ce484222325ull, ip), .depth = 1};
+  struct chain_walk w = {.fp = bp, .hash = memo_mix(MEMO_HASH_SEED, ip), .depth = 1};
   w.window = bpf_map_lookup_elem(&memo_windows, &zero);
-  *hash = 0;
-  if (!w.window) return;
+  if (!w.window) return 0;
   /* The kernel stores ip plus at most WAITPROF_MAX_STACK_DEPTH - 1 return addresses. */
   bpf_loop(WAITPROF_MAX_STACK_DEPTH - 1, chain_step, &w, 0);
-  *hash = w.hash ? w.hash : 1;
-  *depth = w.depth;
+  return w.hash;
+}
+
+/* The same hash over frames the kernel's walk returned (leaf first, ip at [0]). */
+static __always_inline __u64 frames_hash(const struct waitprof_user_stack *s) {
+  __u64 h = MEMO_HASH_SEED;
+  for (int i = 0; i < WAITPROF_MAX_STACK_DEPTH; i++) {
+    if (i >= s->nr) break;
+    h = memo_mix(h, s->ips[i]);
+  }
+  return h;
+}
+
+/* A hash as a key: 0 and 1 are reserved (WAITPROF_USER_STACK_NONE, _BEFORE_START). */
+static __always_inline __u64 user_stack_key(__u64 hash) {
+  return hash <= WAITPROF_USER_STACK_BEFORE_START ? hash + 2 : hash;
 }
 
 #endif
