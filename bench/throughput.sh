@@ -497,24 +497,15 @@ warmup() {  # url name
 # ---- machine description -------------------------------------------------------------------
 NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | sed -n 's|.*nginx/\([^ ]*\).*|\1|p')
 WRK_VERSION=$(wrk --version 2>&1 | head -n 1 | sed 's/ Copyright.*//')
-GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ "$GIT_REV" != unknown ]]; then
-  if [[ -n "$(git --no-optional-locks -C "$REPO" status --porcelain 2>/dev/null)" ]]; then GIT_DIRTY=dirty; else GIT_DIRTY=clean; fi
-else
-  GIT_DIRTY=unknown
-fi
+REV_LINE=$(git_rev)  # "abc1234 (dirty tree)", or "unknown"
+GIT_REV=${REV_LINE%% *}
+case $REV_LINE in *dirty*) GIT_DIRTY=dirty ;; *clean*) GIT_DIRTY=clean ;; *) GIT_DIRTY=unknown ;; esac
 {
-  echo "date (UTC):     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "uname -a:       $(uname -a)"
-  echo "nproc:          $NCPU"
-  echo "cpu model:      $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)"
-  echo "memory:         $(free -h 2>/dev/null | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+  describe_machine
   echo "nginx:          $NGINX_BIN ($("$NGINX_BIN" -v 2>&1))"
   echo "wrk:            $WRK_VERSION"
   echo "curl:           $(curl --version | head -n 1)"
   echo "target-server:  $SERVER ($(stat -c '%s bytes, modified %y' "$SERVER"))"
-  echo "repo commit:    $GIT_REV ($GIT_DIRTY tree) at $REPO"
-  echo "load average:   $(cat /proc/loadavg)"
   echo "command:        $0 $ORIG_ARGS"
 } >"$OUT/machine.txt"
 # A binary older than the server's sources measures old code (and `commit` above would lie).

@@ -326,9 +326,9 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   fs::remove_all(dir);
 }
 
-// The stack memo (bpf/stack_memo.bpf.h) reuses a thread's last stack when it waits again at
-// the same registers and first two frames. In verify mode every reuse is checked against a
-// full walk: on the target server under load, none may disagree.
+// A user stack whose frame-chain hash is already stored is reused without a walk
+// (bpf/user_stacks.bpf.h). In verify mode every reuse is checked against a full walk: on the
+// target server under load, none may disagree.
 TEST_F(ServerRecording, StackMemoAgreesWithFullWalks) {
   REQUIRE_ROOT_OR_SKIP();
   ASSERT_NO_FATAL_FAILURE(start_server("locked", 2, 8));
@@ -417,9 +417,9 @@ TEST_F(ServerRecording, ChildrenIncludeWorkersForkedAndExitedDuringRecording) {
 
 // --- a target that execs: stacks after the exec resolve against the new image --------------
 
-// Stacks that differ only next to the root, behind frames of identical sizes: the stack memo
-// (bpf/stack_memo.bpf.h) must still tell them apart. A memo that compared only the first two
-// frames put 40% of this program's waits on another path's stack.
+// Stacks that differ only next to the root, behind frames of identical sizes: stack reuse
+// (bpf/user_stacks.bpf.h) must still tell them apart. An earlier cache that compared only the
+// first two frames put 40% of this program's waits on another path's stack.
 TEST(Record, StackMemoTellsApartStacksThatDifferOnlyNearTheRoot) {
   REQUIRE_ROOT_OR_SKIP();
   ChildProcess fanout({STACK_FANOUT_PATH, "--depth", "8", "--order", "root-fastest",
