@@ -34,7 +34,7 @@ OnCpuSampler::OnCpuSampler(pid_t pid, std::vector<pid_t> tids)
   thread_ = std::thread([this] {
     while (!stop_.load()) {
       Sample s{monotonic_ns(), {}};
-      for (pid_t tid : tids_) s.on_cpu_ns.push_back(read_schedstat(pid_, tid).value_or(Schedstat{}).on_cpu_ns);
+      for (pid_t tid : tids_) s.stats.push_back(read_schedstat(pid_, tid).value_or(Schedstat{}));
       // The instant of a sample: halfway through reading it.
       s.t_ns = (s.t_ns + monotonic_ns()) / 2;
       samples_.push_back(std::move(s));
@@ -51,14 +51,23 @@ void OnCpuSampler::stop() {
 }
 
 std::optional<double> OnCpuSampler::on_cpu_at(size_t i, uint64_t t_ns) const {
+  return at(i, t_ns, &Schedstat::on_cpu_ns);
+}
+
+std::optional<double> OnCpuSampler::runqueue_at(size_t i, uint64_t t_ns) const {
+  return at(i, t_ns, &Schedstat::runqueue_ns);
+}
+
+std::optional<double> OnCpuSampler::at(size_t i, uint64_t t_ns, uint64_t Schedstat::*field) const {
   for (size_t k = 1; k < samples_.size(); ++k) {
     const Sample& a = samples_[k - 1];
     const Sample& b = samples_[k];
     if (a.t_ns <= t_ns && t_ns <= b.t_ns) {
       const double f = b.t_ns == a.t_ns ? 0 : static_cast<double>(t_ns - a.t_ns) /
                                                   static_cast<double>(b.t_ns - a.t_ns);
-      return static_cast<double>(a.on_cpu_ns[i]) +
-             f * (static_cast<double>(b.on_cpu_ns[i]) - static_cast<double>(a.on_cpu_ns[i]));
+      const auto va = static_cast<double>(a.stats[i].*field);
+      const auto vb = static_cast<double>(b.stats[i].*field);
+      return va + f * (vb - va);
     }
   }
   return std::nullopt;

@@ -39,12 +39,15 @@ class OnCpuSampler {
   // On-CPU ns of tids[i] at `t_ns` (CLOCK_MONOTONIC), interpolated between the two samples
   // around it; nullopt when t_ns lies outside the sampled span.
   std::optional<double> on_cpu_at(size_t i, uint64_t t_ns) const;
+  // The same for the time tids[i] spent runnable, waiting for a CPU (schedstat's run_delay).
+  std::optional<double> runqueue_at(size_t i, uint64_t t_ns) const;
 
  private:
   struct Sample {
     uint64_t t_ns;
-    std::vector<uint64_t> on_cpu_ns;
+    std::vector<Schedstat> stats;
   };
+  std::optional<double> at(size_t i, uint64_t t_ns, uint64_t Schedstat::*field) const;
   pid_t pid_;
   std::vector<pid_t> tids_;
   std::vector<Sample> samples_;
