@@ -195,8 +195,11 @@ TEST(Record, CpuAndOffcpuAgreeWithSchedstat) {
     // run_delay measures without steal: for it, that is the truth. Within 5%: when it is
     // preempted hundreds of times a second, offcpu comes out below run_delay by about 17 µs
     // per preemption (0.7–1% under three busy loops; 8% once while the unit tests loaded the
-    // machine, hence RUN_SERIAL), a gap not explained yet (the session-2 build shows it too)
-    // and noted on the tracker; a regression beyond that still fails.
+    // machine, hence RUN_SERIAL). The likely cause is on schedstat's side: a wakeup that
+    // preempts sets the runqueue's clock-skip flag, so __schedule reuses the clock read at
+    // the wakeup, and a remote wakeup's resched IPI takes µs to tens of µs to land in a VM;
+    // that interval, in which the spinner still runs, goes to run_delay and out of on-CPU
+    // time. sched_switch, which waitprof times, fires when the switch really happens.
     if (role == "spinner") {
       const std::optional<double> rq_start = sampler.runqueue_at(i, start_ns);
       const std::optional<double> rq_stop = sampler.runqueue_at(i, stop_ns);
