@@ -10,7 +10,7 @@
 
 #include "maps.bpf.h"
 #include "profile.h"
-#include "user_stacks.bpf.h"
+#include "stack_store.bpf.h"
 #include "targets.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -30,13 +30,6 @@ volatile bool stopped = false;
 #define TASK_INTERRUPTIBLE_STATE 0x0001
 #define TASK_UNINTERRUPTIBLE_STATE 0x0002
 #define TASK_DEAD_STATE 0x0080
-
-struct {
-  __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-  __uint(max_entries, WAITPROF_STACK_MAP_ENTRIES);
-  __uint(key_size, sizeof(__u32));
-  __uint(value_size, WAITPROF_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -95,43 +88,46 @@ static __always_inline bool is_target(__u32 tgid) {
   return !stopped && target_test(tgid);
 }
 
-/* Kernel stack of the current task, from the stack map. A walk fails normally when the
- * event hit user mode; a bucket holding another stack is counted. */
-static __always_inline __s32 kernel_stack_id(void *ctx) {
-  long id = bpf_get_stackid(ctx, &stacks, 0);
-  if (id >= 0) return id;
-  if (id == -17 /* EEXIST */) bump(WAITPROF_DROP_STACK_COLLISION);
-  return WAITPROF_NO_STACK;
-}
-
-/* The kernel's walk of the current task's user stack, into the per-CPU scratch; NULL when
- * it failed (counted). */
-static __always_inline struct waitprof_user_stack *walk_user_stack(void *ctx) {
-  __u32 zero = 0;
-  struct waitprof_user_stack *s = bpf_map_lookup_elem(&user_stack_scratch, &zero);
+/* The kernel's walk of the current task's stack (flags: BPF_F_USER_STACK, or 0 for the
+ * kernel stack) into the per-CPU scratch; NULL when there is none. A failed user walk is
+ * counted; a kernel walk comes back empty whenever the event hit user mode. */
+static __always_inline struct waitprof_stack *walk_stack(void *ctx, __u64 flags,
+                                                         enum scratch_slot slot) {
+  __u32 index = slot;
+  struct waitprof_stack *s = bpf_map_lookup_elem(&stack_scratch, &index);
   if (!s) return 0;
-  long bytes = bpf_get_stack(ctx, s->ips, sizeof(s->ips), BPF_F_USER_STACK);
+  long bytes = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags);
   if (bytes <= 0) {
-    bump(WAITPROF_DROP_STACK_FAILED);
+    if (flags & BPF_F_USER_STACK) bump(WAITPROF_DROP_STACK_FAILED);
     return 0;
   }
   s->nr = bytes / sizeof(__u64);
   return s;
 }
 
-/* Stores a walked stack under key; the key, or WAITPROF_USER_STACK_NONE when the map is
- * full. Another CPU may have stored the same stack meanwhile: that is as good. */
-static __always_inline __u64 store_user_stack(const struct waitprof_user_stack *s, __u64 key) {
-  long err = bpf_map_update_elem(&user_stacks, &key, s, BPF_NOEXIST);
+/* Stores a walked stack under key; the key, or WAITPROF_STACK_NONE when the map is full.
+ * Another CPU may have stored the same stack meanwhile: that is as good. */
+static __always_inline __u64 store_stack(const struct waitprof_stack *s, __u64 key) {
+  long err = bpf_map_update_elem(&stacks, &key, s, BPF_NOEXIST);
   if (err && err != -17 /* EEXIST */) {
-    bump(WAITPROF_DROP_USER_STACKS_FULL);
-    return WAITPROF_USER_STACK_NONE;
+    bump(WAITPROF_DROP_STACKS_FULL);
+    return WAITPROF_STACK_NONE;
   }
   return key;
 }
 
-static __always_inline bool same_stack(const struct waitprof_user_stack *a,
-                                       const struct waitprof_user_stack *b) {
+/* A walked stack's key, stored if new. */
+static __always_inline __u64 walked_stack_key(const struct waitprof_stack *s) {
+  return s ? store_stack(s, stack_key(frames_hash(s))) : WAITPROF_STACK_NONE;
+}
+
+/* The current task's kernel stack (only where asked for: walked every time). */
+static __always_inline __u64 kernel_stack(void *ctx, enum scratch_slot slot) {
+  return walked_stack_key(walk_stack(ctx, 0, slot));
+}
+
+static __always_inline bool same_stack(const struct waitprof_stack *a,
+                                       const struct waitprof_stack *b) {
   if (a->nr != b->nr) return false;
   for (int i = 0; i < WAITPROF_MAX_STACK_DEPTH; i++) {
     if (i >= a->nr) break;
@@ -153,34 +149,33 @@ static __always_inline bool current_user_regs(__u64 *ip, __u64 *bp) {
 #endif
 }
 
-/* The key of the current task's user stack in user_stacks (see user_stacks.bpf.h).
+/* The key of the current task's user stack in stacks (see stack_store.bpf.h).
  * have_regs: ip and bp are the registers the kernel's walk starts from. */
-static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip, __u64 bp) {
-  __u64 hash = have_regs && use_stack_memo ? chain_hash(ip, bp) : 0;
+static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip, __u64 bp,
+                                             enum scratch_slot slot) {
+  __u64 hash = have_regs && use_stack_memo ? chain_hash(ip, bp, slot) : 0;
   if (hash) {
-    __u64 key = user_stack_key(hash);
-    struct waitprof_user_stack *stored = bpf_map_lookup_elem(&user_stacks, &key);
+    __u64 key = stack_key(hash);
+    struct waitprof_stack *stored = bpf_map_lookup_elem(&stacks, &key);
     if (stored) {
       bump(WAITPROF_USER_STACK_REUSED);
       if (verify_stack_memo) {
-        struct waitprof_user_stack *walked = walk_user_stack(ctx);
+        struct waitprof_stack *walked = walk_stack(ctx, BPF_F_USER_STACK, slot);
         if (walked && !same_stack(walked, stored)) bump(WAITPROF_USER_STACK_MISMATCHES);
       }
       return key;
     }
-    struct waitprof_user_stack *walked = walk_user_stack(ctx);
-    return walked ? store_user_stack(walked, key) : WAITPROF_USER_STACK_NONE;
+    struct waitprof_stack *walked = walk_stack(ctx, BPF_F_USER_STACK, slot);
+    return walked ? store_stack(walked, key) : WAITPROF_STACK_NONE;
   }
-  struct waitprof_user_stack *walked = walk_user_stack(ctx);
-  if (!walked) return WAITPROF_USER_STACK_NONE;
-  return store_user_stack(walked, user_stack_key(frames_hash(walked)));
+  return walked_stack_key(walk_stack(ctx, BPF_F_USER_STACK, slot));
 }
 
 /* For programs whose current task is the one waiting: tracepoints, sched_switch's prev. */
 static __always_inline __u64 user_stack(void *ctx, bool have_btf) {
   __u64 ip = 0, bp = 0;
   bool have_regs = have_btf && current_user_regs(&ip, &bp);
-  return user_stack_from(ctx, have_regs, ip, bp);
+  return user_stack_from(ctx, have_regs, ip, bp, SCRATCH_TASK);
 }
 
 static __always_inline void add_count_total(void *map, const void *key, __u64 total,
@@ -240,8 +235,8 @@ int cpu_sample(struct bpf_perf_event_data *ctx) {
   struct waitprof_cpu_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = user_stack_from(ctx, have_regs, ip, bp),
-      .kernel_stack = kernel_stacks_cpu ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
+      .user_stack = user_stack_from(ctx, have_regs, ip, bp, SCRATCH_IRQ),
+      .kernel_stack = kernel_stacks_cpu ? kernel_stack(ctx, SCRATCH_IRQ) : WAITPROF_STACK_NONE,
   };
   __u64 zero = 0;
   __u64 *n = lookup_or_init(&cpu_samples, &key, &zero);
@@ -310,7 +305,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
       .tgid = tgid,
       .tid = tid,
       .user_stack = user_stack(ctx, have_btf),
-      .kernel_stack = kernel_stacks_wait ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
+      .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .syscall = current_syscall(prev, have_btf),
       .state = offcpu_state(preempt, prev_state),
   };
@@ -369,7 +364,7 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
       .tgid = tgid,
       .tid = tid,
       .user_stack = user_stack(ctx, true),
-      .kernel_stack = kernel_stacks_wait ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
+      .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .uaddr = uaddr,
       .op = op,
   };
@@ -446,7 +441,7 @@ static __always_inline void count_send(void *ctx, long bytes) {
       .tgid = tgid,
       .tid = (__u32)id,
       .user_stack = user_stack(ctx, true),
-      .kernel_stack = kernel_stacks_wait ? kernel_stack_id(ctx) : WAITPROF_NO_STACK,
+      .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
   };
   add_count_total(&sends, &key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
 }

@@ -9,29 +9,22 @@
 
 /* Frames kept per stack; the stack map's value size is this times 8 bytes. */
 #define WAITPROF_MAX_STACK_DEPTH 127
-/* Default stack-map buckets (user space may resize before load). A stack map has no
- * chaining: two distinct stacks hashing to one bucket lose the second, which is counted. */
-#define WAITPROF_STACK_MAP_ENTRIES 65536
 /* Distinct (thread, stack, …) keys each profile aggregates before counting drops. */
 #define WAITPROF_MAX_KEYS 65536
 /* Threads that can be off CPU or inside a futex wait at once. */
 #define WAITPROF_MAX_THREADS 65536
 
-/* A kernel stack id (index into the stack map) below zero means "no stack": not requested,
- * or the walk failed. */
-#define WAITPROF_NO_STACK (-1)
-
-/* User stacks are stored by content: the key is a 64-bit hash of the frames, in
- * `user_stacks`, a hash map, so two different stacks never share a slot the way they can
- * share a stack map's bucket. Keys 0 and 1 are reserved: */
-#define WAITPROF_USER_STACK_NONE 0ull /* no stack: the walk failed or the map was full */
+/* Stacks, user and kernel, are stored by content: the key is a 64-bit hash of the frames,
+ * in `stacks`, a hash map, so two different stacks never share a slot the way they can share
+ * a BPF stack map's bucket. Keys 0 and 1 are reserved: */
+#define WAITPROF_STACK_NONE 0ull /* no stack: not requested, the walk failed, the map was full */
 /* A wait already in progress when recording began, seeded by user space from /proc: its
  * stack was never seen (the kernel walks user stacks of the current task only). */
-#define WAITPROF_USER_STACK_BEFORE_START 1ull
-/* Distinct user stacks kept (user space may resize before load). */
-#define WAITPROF_MAX_USER_STACKS 65536
+#define WAITPROF_STACK_BEFORE_START 1ull
+/* Distinct stacks kept (user space may resize before load). */
+#define WAITPROF_MAX_STACKS 65536
 
-struct waitprof_user_stack {
+struct waitprof_stack {
   __u64 nr; /* frames in ips */
   __u64 ips[WAITPROF_MAX_STACK_DEPTH]; /* leaf first, as bpf_get_stack stores them */
 };
@@ -40,8 +33,7 @@ struct waitprof_cpu_key {
   __u32 tgid;
   __u32 tid;
   __u64 user_stack;
-  __s32 kernel_stack;
-  __u32 pad;
+  __u64 kernel_stack;
 };
 
 /* Why a thread left the CPU, from the state it switched out in. */
@@ -57,10 +49,9 @@ struct waitprof_offcpu_key {
   __u32 tgid;
   __u32 tid;
   __u64 user_stack;
-  __s32 kernel_stack;
+  __u64 kernel_stack;
   __s32 syscall; /* syscall number the thread was in at switch-out, -1 when none */
   __u32 state;   /* enum waitprof_offcpu_state */
-  __u32 pad;
 };
 
 /* A wait in progress: written at switch-out (or futex entry), consumed at switch-in (exit).
@@ -79,9 +70,10 @@ struct waitprof_lock_key {
   __u32 tgid;
   __u32 tid;
   __u64 user_stack;
-  __s32 kernel_stack;
-  __u32 op;
+  __u64 kernel_stack;
   __u64 uaddr; /* the futex word: names the lock (first word of futex_waitv's vector) */
+  __u32 op;
+  __u32 pad;
 };
 
 struct waitprof_lock_start {
@@ -93,8 +85,7 @@ struct waitprof_send_key {
   __u32 tgid;
   __u32 tid;
   __u64 user_stack;
-  __s32 kernel_stack;
-  __u32 pad;
+  __u64 kernel_stack;
 };
 
 /* offcpu and lock: how many waits and how long in total. send: calls and bytes. */
@@ -110,7 +101,7 @@ enum waitprof_counter {
   WAITPROF_SEEN_SWITCHES = 1,
   WAITPROF_SEEN_FUTEX_WAITS = 2,
   WAITPROF_SEEN_SENDS = 3,
-  WAITPROF_DROP_STACK_COLLISION = 4, /* kernel stack: the stack map bucket held another stack */
+  WAITPROF_DROP_STACKS_FULL = 4,     /* a new stack found the stacks map full */
   WAITPROF_DROP_STACK_FAILED = 5,    /* user stack walk failed */
   WAITPROF_DROP_CPU_KEYS_FULL = 6,
   WAITPROF_DROP_OFFCPU_KEYS_FULL = 7,
@@ -118,11 +109,10 @@ enum waitprof_counter {
   WAITPROF_DROP_SEND_KEYS_FULL = 9,
   WAITPROF_DROP_OFFCPU_STARTS_FULL = 10,
   WAITPROF_DROP_LOCK_STARTS_FULL = 11,
-  WAITPROF_USER_STACK_REUSED = 12,     /* found in user_stacks by its hash: no walk */
+  WAITPROF_USER_STACK_REUSED = 12,     /* found in stacks by its chain hash: no walk */
   WAITPROF_USER_STACK_MISMATCHES = 13, /* verify mode: a reused stack differed from a walk */
   WAITPROF_SEEN_TARGET_SWITCHES = 14,  /* sched_switch events with a target on either side */
-  WAITPROF_DROP_USER_STACKS_FULL = 15, /* a new user stack found user_stacks full */
-  WAITPROF_COUNTERS = 16,
+  WAITPROF_COUNTERS = 15,
 };
 
 #endif

@@ -16,34 +16,21 @@ namespace waitprof {
 
 namespace {
 
-// Stacks by the ids the profile maps hold: kernel stacks from the stack map (by bucket id),
-// user stacks from user_stacks (by content hash). Each is read once.
+// Stacks by the keys the profile maps hold (content hashes into the stacks map), each read
+// once.
 class StackReader {
  public:
-  StackReader(int kernel_fd, int user_fd) : kernel_fd_(kernel_fd), user_fd_(user_fd) {}
+  explicit StackReader(int fd) : fd_(fd) {}
 
-  // Leaf first, as bpf_get_stackid stores them; zero ends a shorter stack.
-  const std::vector<uint64_t>& kernel(int32_t id) {
-    if (id < 0) return kEmpty;
-    auto [it, inserted] = kernel_.try_emplace(id);
+  // Leaf first, as bpf_get_stack stores them; empty for the reserved keys (no stack, waiting
+  // since before the recording).
+  const std::vector<uint64_t>& get(uint64_t key) {
+    static const std::vector<uint64_t> kEmpty;
+    if (key <= WAITPROF_STACK_BEFORE_START) return kEmpty;
+    auto [it, inserted] = cache_.try_emplace(key);
     if (!inserted) return it->second;
-    std::array<uint64_t, WAITPROF_MAX_STACK_DEPTH> frames{};
-    if (bpf_map_lookup_elem(kernel_fd_, &id, frames.data()) == 0) {
-      for (uint64_t addr : frames) {
-        if (addr == 0) break;
-        it->second.push_back(addr);
-      }
-    }
-    return it->second;
-  }
-
-  // Leaf first; empty for the reserved keys (no stack, waiting since before the recording).
-  const std::vector<uint64_t>& user(uint64_t key) {
-    if (key <= WAITPROF_USER_STACK_BEFORE_START) return kEmpty;
-    auto [it, inserted] = user_.try_emplace(key);
-    if (!inserted) return it->second;
-    waitprof_user_stack stack{};
-    if (bpf_map_lookup_elem(user_fd_, &key, &stack) == 0) {
+    waitprof_stack stack{};
+    if (bpf_map_lookup_elem(fd_, &key, &stack) == 0) {
       const size_t n = std::min<size_t>(stack.nr, WAITPROF_MAX_STACK_DEPTH);
       it->second.assign(stack.ips, stack.ips + n);
     }
@@ -51,11 +38,8 @@ class StackReader {
   }
 
  private:
-  static inline const std::vector<uint64_t> kEmpty;
-  int kernel_fd_;
-  int user_fd_;
-  std::unordered_map<int32_t, std::vector<uint64_t>> kernel_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> user_;
+  int fd_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
 };
 
 // How long a wait still open at stop_ns has lasted, or 0 when it is not to be charged: the
@@ -92,10 +76,10 @@ RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
   s.kind = kind;
   s.tgid = key.tgid;
   s.tid = key.tid;
-  s.user_stack = stacks.user(key.user_stack);
-  s.kernel_stack = stacks.kernel(key.kernel_stack);
-  s.began_before_recording = key.user_stack == WAITPROF_USER_STACK_BEFORE_START;
-  s.user_stack_missing = key.user_stack == WAITPROF_USER_STACK_NONE;
+  s.user_stack = stacks.get(key.user_stack);
+  s.kernel_stack = stacks.get(key.kernel_stack);
+  s.began_before_recording = key.user_stack == WAITPROF_STACK_BEFORE_START;
+  s.user_stack_missing = key.user_stack == WAITPROF_STACK_NONE;
   return s;
 }
 
@@ -118,7 +102,7 @@ RawSample lock_sample(const waitprof_lock_key& key, StackReader& stacks) {
 Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
                                                uint64_t min_block_ns) {
   const profile_bpf& skel = programs.skeleton();
-  StackReader stacks(bpf_map__fd(skel.maps.stacks), bpf_map__fd(skel.maps.user_stacks));
+  StackReader stacks(bpf_map__fd(skel.maps.stacks));
   std::vector<RawSample> out;
 
   Status s = for_each_entry<waitprof_cpu_key, __u64>(

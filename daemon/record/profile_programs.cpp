@@ -96,11 +96,7 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
 
   if (options.stack_map_entries > 0) {
     if (int err = bpf_map__set_max_entries(skel_->maps.stacks, options.stack_map_entries); err) {
-      return libbpf_error("sizing the stack map", err);
-    }
-    if (int err = bpf_map__set_max_entries(skel_->maps.user_stacks, options.stack_map_entries);
-        err) {
-      return libbpf_error("sizing the user stack map", err);
+      return libbpf_error("sizing the stacks map", err);
     }
   }
   if (int err = bpf_map__reuse_fd(skel_->maps.targets, targets_map_fd); err) {

@@ -162,8 +162,7 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
                   "Ignore offcpu and lock waits shorter than this many microseconds")
       ->check(CLI::Range(0, 60'000'000));
   sub->add_option("--stack-map-entries", options.stack_map_entries,
-                  "Distinct user stacks kept, and buckets of the kernel stack map (more: fewer "
-                  "lost stacks, more memory)")
+                  "Distinct stacks (user and kernel) kept; memory grows with the stacks seen")
       ->check(CLI::Range(1024, 4 * 1024 * 1024));
   sub->add_flag("--exact-stacks", options.exact_stacks,
                 "Let the kernel walk the user stack at every wait instead of reusing the "

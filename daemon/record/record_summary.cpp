@@ -13,11 +13,9 @@ struct DropName {
 };
 
 constexpr DropName kDrops[] = {
-    {WAITPROF_DROP_STACK_COLLISION, "stack_collisions",
-     "kernel stacks lost to stack-map collisions (raise --stack-map-entries)"},
+    {WAITPROF_DROP_STACKS_FULL, "stacks_full",
+     "stacks not stored: more distinct stacks than --stack-map-entries"},
     {WAITPROF_DROP_STACK_FAILED, "stack_walk_failures", "user stack walks that failed"},
-    {WAITPROF_DROP_USER_STACKS_FULL, "user_stacks_full",
-     "user stacks not stored: more distinct stacks than --stack-map-entries"},
     {WAITPROF_DROP_CPU_KEYS_FULL, "cpu_keys_full", "cpu samples lost: map full"},
     {WAITPROF_DROP_OFFCPU_KEYS_FULL, "offcpu_keys_full", "off-CPU waits lost: map full"},
     {WAITPROF_DROP_LOCK_KEYS_FULL, "lock_keys_full", "futex waits lost: map full"},

@@ -67,8 +67,8 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
       off.start_ns = start_ns;
       off.key.tgid = static_cast<__u32>(tgid);
       off.key.tid = utid;
-      off.key.user_stack = WAITPROF_USER_STACK_BEFORE_START;
-      off.key.kernel_stack = WAITPROF_NO_STACK;
+      off.key.user_stack = WAITPROF_STACK_BEFORE_START;
+      off.key.kernel_stack = WAITPROF_STACK_NONE;
       off.key.syscall = sc->nr;
       off.key.state = state == 'D' ? WAITPROF_OFFCPU_UNINTERRUPTIBLE : WAITPROF_OFFCPU_SLEEPING;
       // NOEXIST: a switch-out BPF saw since the attach is fresher than /proc.
@@ -80,8 +80,8 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
         lock.start_ns = start_ns;
         lock.key.tgid = static_cast<__u32>(tgid);
         lock.key.tid = utid;
-        lock.key.user_stack = WAITPROF_USER_STACK_BEFORE_START;
-        lock.key.kernel_stack = WAITPROF_NO_STACK;
+        lock.key.user_stack = WAITPROF_STACK_BEFORE_START;
+        lock.key.kernel_stack = WAITPROF_STACK_NONE;
         lock.key.uaddr = sc->args[0];
         lock.key.op = cmd;
         if (bpf_map_update_elem(lock_fd, &utid, &lock, BPF_NOEXIST) == 0) ++seeded;

@@ -242,7 +242,7 @@ TEST(Record, CpuAndOffcpuAgreeWithSchedstat) {
     EXPECT_EQ(s.labels.at("pid"), std::to_string(shapes.pid()));
     EXPECT_EQ(s.labels.at("process"), "wait_shapes");
   }
-  EXPECT_EQ(summary["drops"]["stack_collisions"], 0);
+  EXPECT_EQ(summary["drops"]["stacks_full"], 0);
   EXPECT_GE(summary["waits_in_progress_at_start"].get<int>(), 1);
   fs::remove_all(dir);
 }
@@ -346,7 +346,7 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
 }
 
 // A user stack whose frame-chain hash is already stored is reused without a walk
-// (bpf/user_stacks.bpf.h). In verify mode every reuse is checked against a full walk: on the
+// (bpf/stack_store.bpf.h). In verify mode every reuse is checked against a full walk: on the
 // target server under load, none may disagree.
 TEST_F(ServerRecording, StackMemoAgreesWithFullWalks) {
   REQUIRE_ROOT_OR_SKIP();
@@ -437,7 +437,7 @@ TEST_F(ServerRecording, ChildrenIncludeWorkersForkedAndExitedDuringRecording) {
 // --- a target that execs: stacks after the exec resolve against the new image --------------
 
 // Stacks that differ only next to the root, behind frames of identical sizes: stack reuse
-// (bpf/user_stacks.bpf.h) must still tell them apart. An earlier cache that compared only the
+// (bpf/stack_store.bpf.h) must still tell them apart. An earlier cache that compared only the
 // first two frames put 40% of this program's waits on another path's stack.
 TEST(Record, StackMemoTellsApartStacksThatDifferOnlyNearTheRoot) {
   REQUIRE_ROOT_OR_SKIP();

@@ -1,4 +1,4 @@
-/* User stacks stored by content, and found again without walking them.
+/* Stacks stored by content, and user stacks found again without walking them.
  *
  * Why by content: a stack map has one slot per hash bucket and no chaining, so two stacks
  * that hash alike lose the second (with 16k distinct stacks in 64k buckets, 7,700 walks of a
@@ -20,8 +20,8 @@
  * taken over what it returned: the same function of the same frames, so the same key. The
  * hidden `--verify-stack-memo` walks on every reuse and counts disagreements, which the
  * integration tests require to be zero. */
-#ifndef WAITPROF_USER_STACKS_BPF_H
-#define WAITPROF_USER_STACKS_BPF_H
+#ifndef WAITPROF_STACK_STORE_BPF_H
+#define WAITPROF_STACK_STORE_BPF_H
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -32,19 +32,28 @@ struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   /* Allocated as stacks arrive: memory follows the number of distinct stacks. */
   __uint(map_flags, BPF_F_NO_PREALLOC);
-  __uint(max_entries, WAITPROF_MAX_USER_STACKS);
+  __uint(max_entries, WAITPROF_MAX_STACKS);
   __type(key, __u64);
-  __type(value, struct waitprof_user_stack);
-} user_stacks SEC(".maps");
+  __type(value, struct waitprof_stack);
+} stacks SEC(".maps");
+
+/* Scratch slots per CPU: one for programs in task context (tracepoints, which run with
+ * preemption off), one for cpu_sample, which runs in the timer interrupt and can interrupt
+ * them halfway through a walk. */
+enum scratch_slot {
+  SCRATCH_TASK = 0,
+  SCRATCH_IRQ = 1,
+  SCRATCH_SLOTS = 2,
+};
 
 /* Where the kernel's walk lands before it is stored or compared: 1 KiB, too big for the BPF
  * stack. */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, SCRATCH_SLOTS);
   __type(key, __u32);
-  __type(value, struct waitprof_user_stack);
-} user_stack_scratch SEC(".maps");
+  __type(value, struct waitprof_stack);
+} stack_scratch SEC(".maps");
 
 /* The chain is followed through copies of whole stretches of stack, one user read each:
  * from a frame to the end of its page (a copy never crosses into a page the kernel's walk
@@ -62,7 +71,7 @@ struct memo_window {
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, SCRATCH_SLOTS);
   __type(key, __u32);
   __type(value, struct memo_window);
 } memo_windows SEC(".maps");
@@ -132,10 +141,10 @@ static long chain_step(__u64 index, struct chain_walk *w) {
 
 /* The hash of the chain the kernel's user walk would produce from these registers; 0 when it
  * could not be computed. */
-static __always_inline __u64 chain_hash(__u64 ip, __u64 bp) {
-  __u32 zero = 0;
+static __always_inline __u64 chain_hash(__u64 ip, __u64 bp, enum scratch_slot slot) {
+  __u32 index = slot;
   struct chain_walk w = {.fp = bp, .hash = memo_mix(MEMO_HASH_SEED, ip), .depth = 1};
-  w.window = bpf_map_lookup_elem(&memo_windows, &zero);
+  w.window = bpf_map_lookup_elem(&memo_windows, &index);
   if (!w.window) return 0;
   /* The kernel stores ip plus at most WAITPROF_MAX_STACK_DEPTH - 1 return addresses. */
   bpf_loop(WAITPROF_MAX_STACK_DEPTH - 1, chain_step, &w, 0);
@@ -143,7 +152,7 @@ static __always_inline __u64 chain_hash(__u64 ip, __u64 bp) {
 }
 
 /* The same hash over frames the kernel's walk returned (leaf first, ip at [0]). */
-static __always_inline __u64 frames_hash(const struct waitprof_user_stack *s) {
+static __always_inline __u64 frames_hash(const struct waitprof_stack *s) {
   __u64 h = MEMO_HASH_SEED;
   for (int i = 0; i < WAITPROF_MAX_STACK_DEPTH; i++) {
     if (i >= s->nr) break;
@@ -152,9 +161,9 @@ static __always_inline __u64 frames_hash(const struct waitprof_user_stack *s) {
   return h;
 }
 
-/* A hash as a key: 0 and 1 are reserved (WAITPROF_USER_STACK_NONE, _BEFORE_START). */
-static __always_inline __u64 user_stack_key(__u64 hash) {
-  return hash <= WAITPROF_USER_STACK_BEFORE_START ? hash + 2 : hash;
+/* A hash as a key: 0 and 1 are reserved (WAITPROF_STACK_NONE, _BEFORE_START). */
+static __always_inline __u64 stack_key(__u64 hash) {
+  return hash <= WAITPROF_STACK_BEFORE_START ? hash + 2 : hash;
 }
 
 #endif
