@@ -136,17 +136,11 @@ static __always_inline bool same_stack(const struct waitprof_stack *a,
   return true;
 }
 
-/* The user registers the kernel's walk starts from: the current task's saved user regs. */
-static __always_inline bool current_user_regs(__u64 *ip, __u64 *bp) {
-#if defined(__TARGET_ARCH_x86)
-  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-  if (!regs) return false;
-  *ip = regs->ip;
-  *bp = regs->bp;
-  return true;
-#else
-  return false;
-#endif
+/* The current task's saved user registers (its pt_regs at kernel entry): where the kernel's
+ * user walk starts and where the syscall number lives. NULL without BTF (raw_tp). */
+static __always_inline struct pt_regs *current_user_pt_regs(bool have_btf) {
+  if (!have_btf) return 0;
+  return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
 /* The key of the current task's user stack in stacks (see stack_store.bpf.h).
@@ -171,11 +165,13 @@ static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip
   return walked_stack_key(walk_stack(ctx, BPF_F_USER_STACK, slot));
 }
 
-/* For programs whose current task is the one waiting: tracepoints, sched_switch's prev. */
-static __always_inline __u64 user_stack(void *ctx, bool have_btf) {
-  __u64 ip = 0, bp = 0;
-  bool have_regs = have_btf && current_user_regs(&ip, &bp);
-  return user_stack_from(ctx, have_regs, ip, bp, SCRATCH_TASK);
+/* The user stack the kernel would walk from these saved registers (NULL: walk every time). */
+static __always_inline __u64 user_stack_at(void *ctx, struct pt_regs *regs,
+                                           enum scratch_slot slot) {
+#if defined(__TARGET_ARCH_x86)
+  if (regs) return user_stack_from(ctx, true, regs->ip, regs->bp, slot);
+#endif
+  return user_stack_from(ctx, false, 0, 0, slot);
 }
 
 static __always_inline void add_count_total(void *map, const void *key, __u64 total,
@@ -228,14 +224,13 @@ int cpu_sample(struct bpf_perf_event_data *ctx) {
     ip = ctx->regs.ip;
     bp = ctx->regs.bp;
     have_regs = true;
-  } else {
-    have_regs = current_user_regs(&ip, &bp);
   }
 #endif
   struct waitprof_cpu_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = user_stack_from(ctx, have_regs, ip, bp, SCRATCH_IRQ),
+      .user_stack = have_regs ? user_stack_from(ctx, true, ip, bp, SCRATCH_IRQ)
+                              : user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_IRQ),
       .kernel_stack = kernel_stacks_cpu ? kernel_stack(ctx, SCRATCH_IRQ) : WAITPROF_STACK_NONE,
   };
   __u64 zero = 0;
@@ -259,9 +254,7 @@ static __always_inline __u32 offcpu_state(bool preempt, __u32 prev_state) {
 /* The syscall a task is in lives in its saved user registers. Interrupts and exceptions share
  * that slot (a page fault stores its error code there), so a thread preempted in user mode
  * has no syscall and a fault-time wait may show a small number: the summary says so. */
-static __always_inline __s32 current_syscall(struct task_struct *task, bool have_btf) {
-  if (!have_btf) return -1;
-  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+static __always_inline __s32 regs_syscall(struct pt_regs *regs) {
   if (!regs) return -1;
   /* A BTF pointer: a plain load, no bpf_probe_read_kernel call. */
 #if defined(__TARGET_ARCH_x86)
@@ -290,9 +283,8 @@ static __always_inline void switch_in(__u32 tid, __u64 now) {
   start->start_ns = 0;
 }
 
-static __always_inline void switch_out(void *ctx, bool preempt, struct task_struct *prev,
-                                       __u32 prev_state, __u32 tgid, __u32 tid, __u64 now,
-                                       bool have_btf) {
+static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state, __u32 tgid,
+                                       __u32 tid, __u64 now, bool have_btf) {
   /* A dead task never comes back: drop its entries instead of leaking them. */
   if (prev_state & TASK_DEAD_STATE) {
     bpf_map_delete_elem(&offcpu_starts, &tid);
@@ -300,13 +292,15 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
     return;
   }
   bump(WAITPROF_SEEN_SWITCHES);
-  /* At sched_switch the current task is still prev, so these stacks are prev's. */
+  /* At sched_switch the current task is still prev, so these registers and stacks are prev's:
+   * one pt_regs serves both the stack and the syscall. */
+  struct pt_regs *regs = current_user_pt_regs(have_btf);
   struct waitprof_offcpu_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack(ctx, have_btf),
+      .user_stack = user_stack_at(ctx, regs, SCRATCH_TASK),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
-      .syscall = current_syscall(prev, have_btf),
+      .syscall = regs_syscall(regs),
       .state = offcpu_state(preempt, prev_state),
   };
   OPEN_WAIT(offcpu_starts, struct waitprof_offcpu_start, tid, key, now,
@@ -315,9 +309,8 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 
 /* Runs on every context switch of the machine: non-targets leave after two inlined bitmap
  * tests, before the clock is even read. */
-static __always_inline int handle_switch(void *ctx, bool preempt, struct task_struct *prev,
-                                         __u32 prev_state, struct switch_ids ids,
-                                         bool have_btf) {
+static __always_inline int handle_switch(void *ctx, bool preempt, __u32 prev_state,
+                                         struct switch_ids ids, bool have_btf) {
   bool next_target = is_target(ids.next_tgid);
   bool prev_target = is_target(ids.prev_tgid);
   if (!next_target && !prev_target) return 0;
@@ -325,7 +318,7 @@ static __always_inline int handle_switch(void *ctx, bool preempt, struct task_st
   bump(WAITPROF_SEEN_TARGET_SWITCHES);
   __u64 now = bpf_ktime_get_ns();
   if (next_target) switch_in(ids.next_tid, now);
-  if (prev_target) switch_out(ctx, preempt, prev, prev_state, ids.prev_tgid, ids.prev_tid, now, have_btf);
+  if (prev_target) switch_out(ctx, preempt, prev_state, ids.prev_tgid, ids.prev_tid, now, have_btf);
   return 0;
 }
 
@@ -333,7 +326,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next,
              unsigned int prev_state) {
   struct switch_ids ids = {prev->tgid, prev->pid, next->tgid, next->pid};
-  return handle_switch(ctx, preempt, prev, prev_state, ids, true);
+  return handle_switch(ctx, preempt, prev_state, ids, true);
 }
 
 SEC("raw_tp/sched_switch")
@@ -341,7 +334,7 @@ int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_str
              unsigned int prev_state) {
   struct switch_ids ids = {BPF_CORE_READ(prev, tgid), BPF_CORE_READ(prev, pid),
                            BPF_CORE_READ(next, tgid), BPF_CORE_READ(next, pid)};
-  return handle_switch(ctx, preempt, prev, prev_state, ids, false);
+  return handle_switch(ctx, preempt, prev_state, ids, false);
 }
 
 /* ---- lock ---- */
@@ -363,7 +356,7 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   struct waitprof_lock_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack(ctx, true),
+      .user_stack = user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_TASK),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .uaddr = uaddr,
       .op = op,
@@ -440,7 +433,7 @@ static __always_inline void count_send(void *ctx, long bytes) {
   struct waitprof_send_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = user_stack(ctx, true),
+      .user_stack = user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_TASK),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
   };
   add_count_total(&sends, &key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);

@@ -36,29 +36,19 @@ const std::string& label(const Profile& p, const Sample& s, std::string_view key
   return kNone;
 }
 
-// Index of the value named `type` ("delay"), or -1.
-int value_index(const Profile& p, std::string_view type) {
-  for (int i = 0; i < p.sample_type_size(); ++i) {
-    if (p.string_table(static_cast<int>(p.sample_type(i).type())) == type) return i;
-  }
-  return -1;
-}
-
-int64_t total_of(const Profile& p, int index) {
-  int64_t total = 0;
-  if (index < 0) return 0;
-  for (const Sample& s : p.sample()) total += s.value(index);
-  return total;
+// The parts of a split, largest first.
+std::vector<std::pair<std::string, int64_t>> largest_first(const std::map<std::string, int64_t>& by) {
+  std::vector<std::pair<std::string, int64_t>> out(by.begin(), by.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
 }
 
 std::vector<std::pair<std::string, int64_t>> totals_by_label(const Profile& p, int index,
                                                              std::string_view key) {
   std::map<std::string, int64_t> by;
   for (const Sample& s : p.sample()) by[label(p, s, key)] += s.value(index);
-  std::vector<std::pair<std::string, int64_t>> out(by.begin(), by.end());
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  return out;
+  return largest_first(by);
 }
 
 // "epoll_wait 97.0%, nanosleep 2.1%": the first `n` parts of a split, by share of `total`.
@@ -185,12 +175,13 @@ void profile_section(std::string& out, const RecordOutcome& outcome, const Writt
   const Profile& p = w.profile;
   Result<SampleIndex> index = select_sample_index(p, "");
   if (!index) return;
-  const int count_index = 0;
-  const int64_t total = total_of(p, index->index);
+  // The export summed both values already: count (the first sample type) and total.
+  const ProfileTotals& totals = outcome.totals.at(w.kind);
+  const auto total = static_cast<int64_t>(totals.total);
   out += printf_string("%s: %s", profile_name(w.kind), format_value(total, index->unit).c_str());
   if (index->type != index->unit) out += " " + index->type;
-  out += " in " + format_value(total_of(p, count_index), "count") + " " +
-         p.string_table(static_cast<int>(p.sample_type(count_index).type()));
+  out += " in " + format_value(static_cast<int64_t>(totals.count), "count") + " " +
+         p.string_table(static_cast<int>(p.sample_type(0).type()));
   if (w.kind == ProfileKind::kLock && total > 0) {
     out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3);
   }
@@ -209,8 +200,9 @@ void profile_section(std::string& out, const RecordOutcome& outcome, const Writt
 
 BlockedBreakdown blocked_breakdown(const Profile& offcpu) {
   BlockedBreakdown b;
-  const int delay = value_index(offcpu, "delay");
-  if (delay < 0) return b;
+  Result<SampleIndex> delay_index = select_sample_index(offcpu, "delay");
+  if (!delay_index) return b;
+  const int delay = delay_index->index;
   std::map<std::string, int64_t> other;
   for (const Sample& s : offcpu.sample()) {
     const int64_t v = s.value(delay);
@@ -229,9 +221,7 @@ BlockedBreakdown blocked_breakdown(const Profile& offcpu) {
       other[syscall] += v;
     }
   }
-  b.other_by_syscall.assign(other.begin(), other.end());
-  std::stable_sort(b.other_by_syscall.begin(), b.other_by_syscall.end(),
-                   [](const auto& x, const auto& y) { return x.second > y.second; });
+  b.other_by_syscall = largest_first(other);
   return b;
 }
 
