@@ -15,11 +15,15 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
   return bpf_map_lookup_elem(map, key);
 }
 
-/* Adds one to entry `index` of a per-CPU array of u64 counters: no atomics needed, since
- * only this CPU writes its slot. */
+/* Adds n to entry `index` of a per-CPU array of u64 counters: no atomics needed, since only
+ * this CPU writes its slot. */
+static __always_inline void percpu_add(void *map, __u32 index, __u64 n) {
+  __u64 *v = bpf_map_lookup_elem(map, &index);
+  if (v) *v += n;
+}
+
 static __always_inline void percpu_increment(void *map, __u32 index) {
-  __u64 *n = bpf_map_lookup_elem(map, &index);
-  if (n) *n += 1;
+  percpu_add(map, index, 1);
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include "profile.h"
 #include "stack_store.bpf.h"
 #include "targets.bpf.h"
+#include "thread_slots.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -45,12 +46,16 @@ struct {
   __type(value, struct waitprof_count_total);
 } offcpu_waits SEC(".maps");
 
+/* Waits in progress when recording began (user space fills these from /proc, stack
+ * WAITPROF_STACK_BEFORE_START). A thread's entry moves into its slot when it claims one, or
+ * is charged by its first switch-in (futex exit) if that comes first. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, WAITPROF_MAX_THREADS);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, WAITPROF_MAX_SEEDS);
   __type(key, __u32); /* tid */
   __type(value, struct waitprof_offcpu_start);
-} offcpu_starts SEC(".maps");
+} seeded_offcpu SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -61,10 +66,11 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, WAITPROF_MAX_THREADS);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, WAITPROF_MAX_SEEDS);
   __type(key, __u32); /* tid */
   __type(value, struct waitprof_lock_start);
-} lock_starts SEC(".maps");
+} seeded_lock SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -144,12 +150,18 @@ static __always_inline struct pt_regs *current_user_pt_regs(bool have_btf) {
 }
 
 /* The key of the current task's user stack in stacks (see stack_store.bpf.h).
- * have_regs: ip and bp are the registers the kernel's walk starts from. */
+ * have_regs: ip and bp are the registers the kernel's walk starts from. known: a key this
+ * thread used before, so certainly stored (stacks are never removed while recording): the
+ * common case of a thread repeating itself skips the lookup. */
 static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip, __u64 bp,
-                                             enum scratch_slot slot) {
+                                             enum scratch_slot slot, __u64 known) {
   __u64 hash = have_regs && use_stack_memo ? chain_hash(ip, bp, slot) : 0;
   if (hash) {
     __u64 key = stack_key(hash);
+    if (key == known && !verify_stack_memo) {
+      bump(WAITPROF_USER_STACK_REUSED);
+      return key;
+    }
     struct waitprof_stack *stored = bpf_map_lookup_elem(&stacks, &key);
     if (stored) {
       bump(WAITPROF_USER_STACK_REUSED);
@@ -167,43 +179,102 @@ static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip
 
 /* The user stack the kernel would walk from these saved registers (NULL: walk every time). */
 static __always_inline __u64 user_stack_at(void *ctx, struct pt_regs *regs,
-                                           enum scratch_slot slot) {
+                                           enum scratch_slot slot, __u64 known) {
 #if defined(__TARGET_ARCH_x86)
-  if (regs) return user_stack_from(ctx, true, regs->ip, regs->bp, slot);
+  if (regs) return user_stack_from(ctx, true, regs->ip, regs->bp, slot, known);
 #endif
-  return user_stack_from(ctx, false, 0, 0, slot);
+  return user_stack_from(ctx, false, 0, 0, slot, known);
 }
 
-static __always_inline void add_count_total(void *map, const void *key, __u64 total,
-                                            __u32 full_counter) {
+static __always_inline void add_count_total(void *map, const void *key, __u64 count,
+                                            __u64 total, __u32 full_counter) {
   struct waitprof_count_total zero = {};
   struct waitprof_count_total *v = lookup_or_init(map, key, &zero);
   if (!v) {
-    bump(full_counter);
+    percpu_add(&counters, full_counter, count);
     return;
   }
-  __sync_fetch_and_add(&v->count, 1);
+  __sync_fetch_and_add(&v->count, count);
   __sync_fetch_and_add(&v->total, total);
 }
 
-/* Opens thread `tid`'s wait in `map` (offcpu_starts or lock_starts, values {start_ns, key}).
- * A thread's entry stays in the map for its life and is rewritten in place: a lookup, where
- * deleting at every close and inserting at every open would be two more hash operations with
- * bucket locks on the hottest path we have. Only the thread itself opens and closes its wait
- * (a switch-out and the next switch-in never overlap), so no atomics are needed. A macro
- * because the two maps' value types differ. */
-#define OPEN_WAIT(map, value_type, tid, wait_key, now, full_counter)  \
-  do {                                                                \
-    value_type *slot_ = bpf_map_lookup_elem(&(map), &(tid));          \
-    if (slot_) {                                                      \
-      slot_->key = (wait_key);                                        \
-      slot_->start_ns = (now);                                        \
-    } else {                                                          \
-      value_type start_ = {.start_ns = (now), .key = (wait_key)};     \
-      if (bpf_map_update_elem(&(map), &(tid), &start_, BPF_ANY) != 0) \
-        bump(full_counter);                                           \
-    }                                                                 \
+/* Adds one event (a wait of `amount` ns, a send of `amount` bytes) to a thread's running sum
+ * for its profile: kept there while the key repeats, handed to the profile map when it
+ * changes. A macro because the three sums' key types differ. */
+#define ADD_TO_SUM(map, sum, event_key, amount, full_counter)                         \
+  do {                                                                                \
+    if ((sum).value.count && same_key(&(sum).key, &(event_key), sizeof(event_key))) { \
+      (sum).value.count++;                                                            \
+      (sum).value.total += (amount);                                                  \
+      bump(WAITPROF_FOLDED_IN_SLOT);                                                  \
+    } else {                                                                          \
+      if ((sum).value.count)                                                          \
+        add_count_total(&(map), &(sum).key, (sum).value.count, (sum).value.total,     \
+                        full_counter);                                                \
+      (sum).key = (event_key);                                                        \
+      (sum).value.count = 1;                                                          \
+      (sum).value.total = (amount);                                                   \
+    }                                                                                 \
   } while (0)
+
+/* The slot of the current thread tid, claimed if it has none: a new slot takes over the
+ * thread's seeded waits. NULL (counted) when every slot it may use is taken. */
+static __always_inline struct waitprof_thread_slot *claim_slot(__u32 tid) {
+  struct waitprof_thread_slot *slot = find_slot(tid);
+  if (slot) return slot;
+  slot = take_free_slot(tid);
+  if (!slot) {
+    bump(WAITPROF_DROP_THREAD_SLOTS_FULL);
+    return 0;
+  }
+  struct waitprof_offcpu_start *off = bpf_map_lookup_elem(&seeded_offcpu, &tid);
+  if (off) {
+    slot->offcpu = *off;
+    bpf_map_delete_elem(&seeded_offcpu, &tid);
+  }
+  struct waitprof_lock_start *lock = bpf_map_lookup_elem(&seeded_lock, &tid);
+  if (lock) {
+    slot->lock = *lock;
+    bpf_map_delete_elem(&seeded_lock, &tid);
+  }
+  return slot;
+}
+
+/* A seeded wait of a thread that has no slot yet, ended now: charged straight to the profile
+ * map (it happens once per thread at most). */
+#define END_SEEDED_WAIT(seeds, start_type, map, tid, now, full_counter)                     \
+  do {                                                                                      \
+    start_type *seed_ = bpf_map_lookup_elem(&(seeds), &(tid));                              \
+    if (seed_) {                                                                            \
+      __u64 delta_ = (now) - seed_->start_ns;                                               \
+      if (seed_->start_ns && (now) > seed_->start_ns && delta_ >= min_block_ns)             \
+        add_count_total(&(map), &seed_->key, 1, delta_, full_counter);                      \
+      bpf_map_delete_elem(&(seeds), &(tid));                                                \
+    }                                                                                       \
+  } while (0)
+
+/* A thread died: its sums go to the profile maps and its slot is freed. Runs for every dying
+ * thread of the machine, since a process stops being a target (its leader's exit) before
+ * its threads' last switch. */
+static __always_inline void thread_died(__u32 tid) {
+  struct waitprof_thread_slot *slot = find_slot(tid);
+  if (!slot) return;
+  if (slot->offcpu_sum.value.count)
+    add_count_total(&offcpu_waits, &slot->offcpu_sum.key, slot->offcpu_sum.value.count,
+                    slot->offcpu_sum.value.total, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  if (slot->lock_sum.value.count)
+    add_count_total(&lock_waits, &slot->lock_sum.key, slot->lock_sum.value.count,
+                    slot->lock_sum.value.total, WAITPROF_DROP_LOCK_KEYS_FULL);
+  if (slot->send_sum.value.count)
+    add_count_total(&sends, &slot->send_sum.key, slot->send_sum.value.count,
+                    slot->send_sum.value.total, WAITPROF_DROP_SEND_KEYS_FULL);
+  slot->offcpu_sum.value.count = 0;
+  slot->lock_sum.value.count = 0;
+  slot->send_sum.value.count = 0;
+  slot->offcpu.start_ns = 0;
+  slot->lock.start_ns = 0;
+  __sync_lock_test_and_set(&slot->tid, 0); /* a full barrier: the slot is empty before free */
+}
 
 /* ---- cpu ---- */
 
@@ -229,8 +300,9 @@ int cpu_sample(struct bpf_perf_event_data *ctx) {
   struct waitprof_cpu_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = have_regs ? user_stack_from(ctx, true, ip, bp, SCRATCH_IRQ)
-                              : user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_IRQ),
+      .user_stack = have_regs ? user_stack_from(ctx, true, ip, bp, SCRATCH_IRQ, WAITPROF_STACK_NONE)
+                              : user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_IRQ,
+                                              WAITPROF_STACK_NONE),
       .kernel_stack = kernel_stacks_cpu ? kernel_stack(ctx, SCRATCH_IRQ) : WAITPROF_STACK_NONE,
   };
   __u64 zero = 0;
@@ -273,46 +345,53 @@ struct switch_ids {
   __u32 prev_tgid, prev_tid, next_tgid, next_tid;
 };
 
-/* Closes the thread's wait (start_ns 0; see OPEN_WAIT) and charges it. */
+/* Closes the thread's wait and adds it to the thread's sum. */
 static __always_inline void switch_in(__u32 tid, __u64 now) {
-  struct waitprof_offcpu_start *start = bpf_map_lookup_elem(&offcpu_starts, &tid);
-  if (!start || !start->start_ns) return;
-  __u64 delta = now - start->start_ns;
+  struct waitprof_thread_slot *slot = find_slot(tid);
+  if (!slot) {
+    END_SEEDED_WAIT(seeded_offcpu, struct waitprof_offcpu_start, offcpu_waits, tid, now,
+                    WAITPROF_DROP_OFFCPU_KEYS_FULL);
+    return;
+  }
+  __u64 start = slot->offcpu.start_ns;
+  if (!start) return;
+  slot->offcpu.start_ns = 0;
+  __u64 delta = now - start;
   if (delta >= min_block_ns)
-    add_count_total(&offcpu_waits, &start->key, delta, WAITPROF_DROP_OFFCPU_KEYS_FULL);
-  start->start_ns = 0;
+    ADD_TO_SUM(offcpu_waits, slot->offcpu_sum, slot->offcpu.key, delta,
+               WAITPROF_DROP_OFFCPU_KEYS_FULL);
 }
 
 static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state, __u32 tgid,
                                        __u32 tid, __u64 now, bool have_btf) {
-  /* A dead task never comes back: drop its entries instead of leaking them. */
-  if (prev_state & TASK_DEAD_STATE) {
-    bpf_map_delete_elem(&offcpu_starts, &tid);
-    bpf_map_delete_elem(&lock_starts, &tid);
-    return;
-  }
   bump(WAITPROF_SEEN_SWITCHES);
+  struct waitprof_thread_slot *slot = claim_slot(tid);
+  if (!slot) return;
   /* At sched_switch the current task is still prev, so these registers and stacks are prev's:
    * one pt_regs serves both the stack and the syscall. */
   struct pt_regs *regs = current_user_pt_regs(have_btf);
   struct waitprof_offcpu_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_at(ctx, regs, SCRATCH_TASK),
+      .user_stack = user_stack_at(ctx, regs, SCRATCH_TASK, slot->offcpu_sum.key.user_stack),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .syscall = regs_syscall(regs),
       .state = offcpu_state(preempt, prev_state),
   };
-  OPEN_WAIT(offcpu_starts, struct waitprof_offcpu_start, tid, key, now,
-            WAITPROF_DROP_OFFCPU_STARTS_FULL);
+  slot->offcpu.key = key;
+  slot->offcpu.start_ns = now;
 }
 
 /* Runs on every context switch of the machine: non-targets leave after two inlined bitmap
  * tests, before the clock is even read. */
 static __always_inline int handle_switch(void *ctx, bool preempt, __u32 prev_state,
                                          struct switch_ids ids, bool have_btf) {
+  /* A dying thread never comes back. Looked at whatever its process: a process stops being
+   * a target when its leader exits, before its threads' last switches. */
+  bool prev_dying = prev_state & TASK_DEAD_STATE;
+  if (prev_dying && !stopped) thread_died(ids.prev_tid);
   bool next_target = is_target(ids.next_tgid);
-  bool prev_target = is_target(ids.prev_tgid);
+  bool prev_target = !prev_dying && is_target(ids.prev_tgid);
   if (!next_target && !prev_target) return 0;
   /* Lets the bench split the program's cost between target and non-target switches. */
   bump(WAITPROF_SEEN_TARGET_SWITCHES);
@@ -353,27 +432,39 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   bump(WAITPROF_SEEN_FUTEX_WAITS);
   __u32 tid = (__u32)id;
   __u64 now = bpf_ktime_get_ns(); /* before the stack walk, which is not waiting */
+  struct waitprof_thread_slot *slot = claim_slot(tid);
+  if (!slot) return;
   struct waitprof_lock_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_TASK),
+      .user_stack = user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_TASK,
+                                  slot->lock_sum.key.user_stack),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .uaddr = uaddr,
       .op = op,
   };
-  OPEN_WAIT(lock_starts, struct waitprof_lock_start, tid, key, now,
-            WAITPROF_DROP_LOCK_STARTS_FULL);
+  slot->lock.key = key;
+  slot->lock.start_ns = now;
 }
 
+/* Every futex call's exit, wakes included: only a target thread with an open wait counts. */
 static __always_inline void lock_exit(void) {
-  if (stopped) return;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct waitprof_lock_start *start = bpf_map_lookup_elem(&lock_starts, &tid);
-  if (!start || !start->start_ns) return;
-  __u64 delta = bpf_ktime_get_ns() - start->start_ns;
+  __u64 id = bpf_get_current_pid_tgid();
+  if (!is_target(id >> 32)) return;
+  __u32 tid = (__u32)id;
+  __u64 now = bpf_ktime_get_ns();
+  struct waitprof_thread_slot *slot = find_slot(tid);
+  if (!slot) {
+    END_SEEDED_WAIT(seeded_lock, struct waitprof_lock_start, lock_waits, tid, now,
+                    WAITPROF_DROP_LOCK_KEYS_FULL);
+    return;
+  }
+  __u64 start = slot->lock.start_ns;
+  if (!start) return;
+  slot->lock.start_ns = 0;
+  __u64 delta = now - start;
   if (delta >= min_block_ns)
-    add_count_total(&lock_waits, &start->key, delta, WAITPROF_DROP_LOCK_KEYS_FULL);
-  start->start_ns = 0;
+    ADD_TO_SUM(lock_waits, slot->lock_sum, slot->lock.key, delta, WAITPROF_DROP_LOCK_KEYS_FULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_futex")
@@ -430,13 +521,16 @@ static __always_inline void count_send(void *ctx, long bytes) {
   __u32 tgid = id >> 32;
   if (!is_target(tgid)) return;
   bump(WAITPROF_SEEN_SENDS);
+  struct waitprof_thread_slot *slot = claim_slot((__u32)id);
+  if (!slot) return;
   struct waitprof_send_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_TASK),
+      .user_stack = user_stack_at(ctx, current_user_pt_regs(true), SCRATCH_TASK,
+                                  slot->send_sum.key.user_stack),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
   };
-  add_count_total(&sends, &key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
+  ADD_TO_SUM(sends, slot->send_sum, key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
 }
 
 /* Preferred where the kernel allows fexit: the return value is what tcp_sendmsg accepted. */

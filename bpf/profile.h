@@ -11,8 +11,8 @@
 #define WAITPROF_MAX_STACK_DEPTH 127
 /* Distinct (thread, stack, …) keys each profile aggregates before counting drops. */
 #define WAITPROF_MAX_KEYS 65536
-/* Threads that can be off CPU or inside a futex wait at once. */
-#define WAITPROF_MAX_THREADS 65536
+/* Waits in progress when recording began, seeded by user space from /proc. */
+#define WAITPROF_MAX_SEEDS 65536
 
 /* Stacks, user and kernel, are stored by content: the key is a 64-bit hash of the frames,
  * in `stacks`, a hash map, so two different stacks never share a slot the way they can share
@@ -94,6 +94,43 @@ struct waitprof_count_total {
   __u64 total;
 };
 
+/* Per-thread state, one slot per live target thread in the `thread_slots` array: the wait it
+ * is in, and one running sum per profile. Consecutive events of a thread mostly share a key
+ * (an event loop waits in epoll_wait from the same stack thousands of times a second), so
+ * they are added up here, with no hash lookup, no atomics and no cache line another CPU
+ * writes; a profile map sees a sum only when its key changes or the thread dies. User space
+ * reads the slots after the stop for the sums and the waits still open. Only the thread
+ * itself and its own switch-in touch its slot, never at once, so plain loads and stores do. */
+#define WAITPROF_THREAD_SLOT_BITS 15
+#define WAITPROF_THREAD_SLOTS (1u << WAITPROF_THREAD_SLOT_BITS) /* live target threads */
+#define WAITPROF_THREAD_SLOT_PROBES 8 /* a thread's slot is one of 8 from its home slot on */
+
+struct waitprof_offcpu_sum {
+  struct waitprof_offcpu_key key;
+  struct waitprof_count_total value; /* count 0: empty */
+};
+
+struct waitprof_lock_sum {
+  struct waitprof_lock_key key;
+  struct waitprof_count_total value;
+};
+
+struct waitprof_send_sum {
+  struct waitprof_send_key key;
+  struct waitprof_count_total value;
+};
+
+struct waitprof_thread_slot {
+  __u32 tid; /* owner; 0: free */
+  __u32 pad;
+  struct waitprof_offcpu_start offcpu; /* start_ns 0: not off CPU */
+  struct waitprof_lock_start lock;     /* start_ns 0: not in a futex wait */
+  struct waitprof_offcpu_sum offcpu_sum;
+  struct waitprof_lock_sum lock_sum;
+  struct waitprof_send_sum send_sum;
+  __u64 pad_to_cache_lines[2]; /* 256 bytes: neighbours on other CPUs share no line */
+};
+
 /* Per-CPU counters, indexes into `counters`: events each program saw for targets (for the
  * summary and progress) and everything that was dropped instead of failing silently. */
 enum waitprof_counter {
@@ -107,11 +144,11 @@ enum waitprof_counter {
   WAITPROF_DROP_OFFCPU_KEYS_FULL = 7,
   WAITPROF_DROP_LOCK_KEYS_FULL = 8,
   WAITPROF_DROP_SEND_KEYS_FULL = 9,
-  WAITPROF_DROP_OFFCPU_STARTS_FULL = 10,
-  WAITPROF_DROP_LOCK_STARTS_FULL = 11,
-  WAITPROF_USER_STACK_REUSED = 12,     /* found in stacks by its chain hash: no walk */
-  WAITPROF_USER_STACK_MISMATCHES = 13, /* verify mode: a reused stack differed from a walk */
-  WAITPROF_SEEN_TARGET_SWITCHES = 14,  /* sched_switch events with a target on either side */
+  WAITPROF_DROP_THREAD_SLOTS_FULL = 10, /* a thread's event found no free thread slot */
+  WAITPROF_USER_STACK_REUSED = 11,      /* found in stacks by its chain hash: no walk */
+  WAITPROF_USER_STACK_MISMATCHES = 12,  /* verify mode: a reused stack differed from a walk */
+  WAITPROF_SEEN_TARGET_SWITCHES = 13,   /* sched_switch events with a target on either side */
+  WAITPROF_FOLDED_IN_SLOT = 14, /* waits and sends added to their thread's running sum */
   WAITPROF_COUNTERS = 15,
 };
 

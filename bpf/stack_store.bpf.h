@@ -63,9 +63,19 @@ struct {
 #define MEMO_PAGE 4096
 #define MEMO_MAX_COPIES 4
 
-/* One page, with 16 spare bytes so the verifier can see that a masked offset plus one frame
- * (saved bp, return address) stays inside. */
-struct memo_window {
+/* The walk's state and its window: one page, with 16 spare bytes so the verifier can see
+ * that a masked offset plus one frame (saved bp, return address) stays inside. The state is
+ * kept in the map value rather than on the BPF stack, so the verifier knows nothing of its
+ * values: every iteration of the loop looks alike to it and is checked in a few hundred
+ * instructions, without bpf_loop's callback call per frame (on hosts with return-stack
+ * mitigations each return costs tens of ns). */
+struct chain_walk {
+  __u64 base; /* user address of bytes[0] */
+  __u64 len;  /* valid bytes in the window; 0: none */
+  __u64 fp;
+  __u64 hash;
+  __u32 copies;
+  __u32 pad;
   __u8 bytes[MEMO_PAGE + 16];
 };
 
@@ -73,7 +83,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, SCRATCH_SLOTS);
   __type(key, __u32);
-  __type(value, struct memo_window);
+  __type(value, struct chain_walk);
 } memo_windows SEC(".maps");
 
 /* x86-64's TASK_SIZE_MAX with 4-level page tables, the kernel's valid_user_frame bound:
@@ -82,16 +92,6 @@ struct {
 
 /* vm.mmap_min_addr, set by user space before load (4096 is the least Linux allows). */
 const volatile __u64 memo_min_user_addr = 4096;
-
-struct chain_walk {
-  struct memo_window *window;
-  __u64 base; /* user address of window->bytes[0] */
-  __u64 len;  /* valid bytes in the window; 0: none */
-  __u64 fp;
-  __u64 hash;
-  __u32 depth;
-  __u32 copies;
-};
 
 #define MEMO_HASH_SEED 0xcbf29ce484222325ull
 
@@ -103,52 +103,55 @@ static __always_inline __u64 memo_mix(__u64 h, __u64 v) {
   return h;
 }
 
-/* One frame of the chain, as a bpf_loop callback: 0 to go on, 1 where the kernel's walk
- * ends. bpf_loop, not a bounded loop: the verifier checks the callback once, where it would
- * explore every iteration's window states of an unrolled loop and give up. */
-static long chain_step(__u64 index, struct chain_walk *w) {
+/* One frame of the chain: false where the kernel's walk ends. */
+static __always_inline bool chain_step(struct chain_walk *w) {
   __u64 fp = w->fp, next, ret;
-  if (fp + 16 > MEMO_USER_LIMIT) return 1;
+  if (fp + 16 > MEMO_USER_LIMIT) return false;
   /* Below mmap_min_addr nothing can be mapped, so the kernel's read faults and its walk ends
    * there; we end without the fault. Most chains end so (the outermost frame's bp is 0), and
    * taking a fault costs more than the rest of the walk. */
-  if (fp < memo_min_user_addr) return 1;
+  if (fp < memo_min_user_addr) return false;
   if (!(fp >= w->base && fp - w->base + 16 <= w->len) && w->copies < MEMO_MAX_COPIES) {
     __u64 len = MEMO_PAGE - (fp & (MEMO_PAGE - 1));
     if (len >= 16 && len <= MEMO_PAGE) {
       w->copies++;
       w->len = 0;
-      if (bpf_probe_read_user(w->window->bytes, len, (void *)fp)) return 1;
+      if (bpf_probe_read_user(w->bytes, len, (void *)fp)) return false;
       w->base = fp;
       w->len = len;
     }
   }
   if (fp >= w->base && fp - w->base + 16 <= w->len) {
     __u64 off = (fp - w->base) & (MEMO_PAGE - 1);
-    next = *(__u64 *)&w->window->bytes[off];
-    ret = *(__u64 *)&w->window->bytes[off + 8];
+    next = *(__u64 *)&w->bytes[off];
+    ret = *(__u64 *)&w->bytes[off + 8];
   } else {
     __u64 frame[2];
-    if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp)) return 1;
+    if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp)) return false;
     next = frame[0];
     ret = frame[1];
   }
   w->hash = memo_mix(w->hash, ret);
-  w->depth++;
   w->fp = next;
-  return 0;
+  return true;
 }
 
 /* The hash of the chain the kernel's user walk would produce from these registers; 0 when it
  * could not be computed. */
 static __always_inline __u64 chain_hash(__u64 ip, __u64 bp, enum scratch_slot slot) {
   __u32 index = slot;
-  struct chain_walk w = {.fp = bp, .hash = memo_mix(MEMO_HASH_SEED, ip), .depth = 1};
-  w.window = bpf_map_lookup_elem(&memo_windows, &index);
-  if (!w.window) return 0;
+  struct chain_walk *w = bpf_map_lookup_elem(&memo_windows, &index);
+  if (!w) return 0;
+  w->base = 0;
+  w->len = 0;
+  w->fp = bp;
+  w->hash = memo_mix(MEMO_HASH_SEED, ip);
+  w->copies = 0;
   /* The kernel stores ip plus at most WAITPROF_MAX_STACK_DEPTH - 1 return addresses. */
-  bpf_loop(WAITPROF_MAX_STACK_DEPTH - 1, chain_step, &w, 0);
-  return w.hash;
+#pragma clang loop unroll(disable)
+  for (int depth = 1; depth < WAITPROF_MAX_STACK_DEPTH; depth++)
+    if (!chain_step(w)) break;
+  return w->hash;
 }
 
 /* The same hash over frames the kernel's walk returned (leaf first, ip at [0]). */

@@ -2,11 +2,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "profile.h"
 #include "profile.skel.h"
@@ -97,6 +100,76 @@ RawSample lock_sample(const waitprof_lock_key& key, StackReader& stacks) {
   return s;
 }
 
+RawSample send_sample(const waitprof_send_key& key, StackReader& stacks) {
+  return base_sample(ProfileKind::kSend, key, stacks);
+}
+
+RawSample with_value(RawSample s, const waitprof_count_total& v) {
+  s.count = v.count;
+  s.total = v.total;
+  return s;
+}
+
+// A wait still open at the stop, or nothing when it is not to be charged.
+template <typename Start, typename MakeSample>
+void add_open_wait(const Start& start, uint64_t stop_ns, uint64_t min_block_ns,
+                   MakeSample&& make, std::vector<RawSample>& out) {
+  const uint64_t waited = open_wait_ns(start.start_ns, stop_ns, min_block_ns);
+  if (waited == 0) return;
+  RawSample sample = make(start.key);
+  sample.count = 1;
+  sample.total = waited;
+  sample.in_progress = true;
+  out.push_back(std::move(sample));
+}
+
+// The thread slots array (bpf/thread_slots.bpf.h), read through a read-only mapping.
+class ThreadSlots {
+ public:
+  static Result<ThreadSlots> map(const bpf_map* slots) {
+    const size_t bytes = static_cast<size_t>(bpf_map__max_entries(slots)) *
+                         sizeof(waitprof_thread_slot);
+    const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t length = (bytes + page - 1) / page * page;
+    void* p = mmap(nullptr, length, PROT_READ, MAP_SHARED, bpf_map__fd(slots), 0);
+    if (p == MAP_FAILED) return errno_error("mapping the BPF thread_slots map");
+    return ThreadSlots(static_cast<const waitprof_thread_slot*>(p), length,
+                       bpf_map__max_entries(slots));
+  }
+  ThreadSlots(ThreadSlots&& o) noexcept : slots_(o.slots_), length_(o.length_), n_(o.n_) {
+    o.slots_ = nullptr;
+  }
+  ThreadSlots& operator=(ThreadSlots&&) = delete;
+  ~ThreadSlots() {
+    if (slots_) munmap(const_cast<waitprof_thread_slot*>(slots_), length_);
+  }
+  const waitprof_thread_slot* begin() const { return slots_; }
+  const waitprof_thread_slot* end() const { return slots_ + n_; }
+
+ private:
+  ThreadSlots(const waitprof_thread_slot* slots, size_t length, size_t n)
+      : slots_(slots), length_(length), n_(n) {}
+  const waitprof_thread_slot* slots_;
+  size_t length_;
+  size_t n_;
+};
+
+// Samples with equal keys (a thread's running sum and what it handed to the map before)
+// become one; `out` is sorted.
+void merge_equal_keys(std::vector<RawSample>& out) {
+  size_t kept = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (kept > 0 && out[kept - 1].sort_key() == out[i].sort_key()) {
+      out[kept - 1].count += out[i].count;
+      out[kept - 1].total += out[i].total;
+      continue;
+    }
+    if (kept != i) out[kept] = std::move(out[i]);
+    ++kept;
+  }
+  out.resize(kept);
+}
+
 }  // namespace
 
 Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
@@ -117,63 +190,62 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
   s = for_each_entry<waitprof_offcpu_key, waitprof_count_total>(
       bpf_map__fd(skel.maps.offcpu_waits), "offcpu_waits",
       [&](const waitprof_offcpu_key& key, const waitprof_count_total& v) {
-        RawSample sample = offcpu_sample(key, stacks);
-        sample.count = v.count;
-        sample.total = v.total;
-        out.push_back(std::move(sample));
-      });
-  if (!s) return s.error();
-
-  // Threads still off CPU when recording stopped: their wait so far is real waiting inside
-  // the window; dropping it would undercount exactly the longest waits.
-  s = for_each_entry<__u32, waitprof_offcpu_start>(
-      bpf_map__fd(skel.maps.offcpu_starts), "offcpu_starts",
-      [&](__u32, const waitprof_offcpu_start& start) {
-        const uint64_t waited = open_wait_ns(start.start_ns, stop_ns, min_block_ns);
-        if (waited == 0) return;
-        RawSample sample = offcpu_sample(start.key, stacks);
-        sample.count = 1;
-        sample.total = waited;
-        sample.in_progress = true;
-        out.push_back(std::move(sample));
+        out.push_back(with_value(offcpu_sample(key, stacks), v));
       });
   if (!s) return s.error();
 
   s = for_each_entry<waitprof_lock_key, waitprof_count_total>(
       bpf_map__fd(skel.maps.lock_waits), "lock_waits",
       [&](const waitprof_lock_key& key, const waitprof_count_total& v) {
-        RawSample sample = lock_sample(key, stacks);
-        sample.count = v.count;
-        sample.total = v.total;
-        out.push_back(std::move(sample));
-      });
-  if (!s) return s.error();
-
-  s = for_each_entry<__u32, waitprof_lock_start>(
-      bpf_map__fd(skel.maps.lock_starts), "lock_starts",
-      [&](__u32, const waitprof_lock_start& start) {
-        const uint64_t waited = open_wait_ns(start.start_ns, stop_ns, min_block_ns);
-        if (waited == 0) return;
-        RawSample sample = lock_sample(start.key, stacks);
-        sample.count = 1;
-        sample.total = waited;
-        sample.in_progress = true;
-        out.push_back(std::move(sample));
+        out.push_back(with_value(lock_sample(key, stacks), v));
       });
   if (!s) return s.error();
 
   s = for_each_entry<waitprof_send_key, waitprof_count_total>(
       bpf_map__fd(skel.maps.sends), "sends",
       [&](const waitprof_send_key& key, const waitprof_count_total& v) {
-        RawSample sample = base_sample(ProfileKind::kSend, key, stacks);
-        sample.count = v.count;
-        sample.total = v.total;
-        out.push_back(std::move(sample));
+        out.push_back(with_value(send_sample(key, stacks), v));
+      });
+  if (!s) return s.error();
+
+  auto offcpu = [&](const waitprof_offcpu_key& key) { return offcpu_sample(key, stacks); };
+  auto lock = [&](const waitprof_lock_key& key) { return lock_sample(key, stacks); };
+  // Each live thread's running sums, and its waits still open at the stop: that wait so far
+  // is real waiting inside the window; dropping it would undercount exactly the longest.
+  Result<ThreadSlots> slots = ThreadSlots::map(skel.maps.thread_slots);
+  if (!slots) return slots.error();
+  std::unordered_set<uint32_t> threads_with_slot;
+  for (const waitprof_thread_slot& slot : *slots) {
+    if (slot.tid == 0) continue;
+    threads_with_slot.insert(slot.tid);
+    if (slot.offcpu_sum.value.count)
+      out.push_back(with_value(offcpu(slot.offcpu_sum.key), slot.offcpu_sum.value));
+    if (slot.lock_sum.value.count)
+      out.push_back(with_value(lock(slot.lock_sum.key), slot.lock_sum.value));
+    if (slot.send_sum.value.count)
+      out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
+    add_open_wait(slot.offcpu, stop_ns, min_block_ns, offcpu, out);
+    add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);
+  }
+
+  // Waits seeded from /proc whose thread has not run since: still open. A thread that has
+  // a slot ran after its seed was taken, so the seed is stale.
+  s = for_each_entry<__u32, waitprof_offcpu_start>(
+      bpf_map__fd(skel.maps.seeded_offcpu), "seeded_offcpu",
+      [&](__u32 tid, const waitprof_offcpu_start& start) {
+        if (!threads_with_slot.count(tid)) add_open_wait(start, stop_ns, min_block_ns, offcpu, out);
+      });
+  if (!s) return s.error();
+  s = for_each_entry<__u32, waitprof_lock_start>(
+      bpf_map__fd(skel.maps.seeded_lock), "seeded_lock",
+      [&](__u32 tid, const waitprof_lock_start& start) {
+        if (!threads_with_slot.count(tid)) add_open_wait(start, stop_ns, min_block_ns, lock, out);
       });
   if (!s) return s.error();
 
   std::sort(out.begin(), out.end(),
             [](const RawSample& a, const RawSample& b) { return a.sort_key() < b.sort_key(); });
+  merge_equal_keys(out);
   return out;
 }
 

@@ -20,10 +20,8 @@ constexpr DropName kDrops[] = {
     {WAITPROF_DROP_OFFCPU_KEYS_FULL, "offcpu_keys_full", "off-CPU waits lost: map full"},
     {WAITPROF_DROP_LOCK_KEYS_FULL, "lock_keys_full", "futex waits lost: map full"},
     {WAITPROF_DROP_SEND_KEYS_FULL, "send_keys_full", "sends lost: map full"},
-    {WAITPROF_DROP_OFFCPU_STARTS_FULL, "offcpu_starts_full",
-     "off-CPU waits not timed: too many threads waiting at once"},
-    {WAITPROF_DROP_LOCK_STARTS_FULL, "lock_starts_full",
-     "futex waits not timed: too many threads waiting at once"},
+    {WAITPROF_DROP_THREAD_SLOTS_FULL, "thread_slots_full",
+     "waits and sends not recorded: no free thread slot (too many target threads)"},
 };
 
 struct SeenName {
@@ -37,6 +35,8 @@ constexpr SeenName kSeen[] = {
     {WAITPROF_SEEN_TARGET_SWITCHES, "target_switches"},
     {WAITPROF_SEEN_FUTEX_WAITS, "futex_waits"},
     {WAITPROF_SEEN_SENDS, "sends"},
+    // Waits and sends added to their thread's running sum in BPF rather than to a map.
+    {WAITPROF_FOLDED_IN_SLOT, "folded_in_thread_slot"},
 };
 
 const char* unit_of(ProfileKind kind) {

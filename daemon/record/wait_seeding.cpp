@@ -46,8 +46,8 @@ std::optional<ProcSyscall> parse_proc_syscall(const std::string& text) {
 Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
                                       const std::vector<pid_t>& tgids, uint64_t start_ns) {
   const profile_bpf& skel = programs.skeleton();
-  const int offcpu_fd = bpf_map__fd(skel.maps.offcpu_starts);
-  const int lock_fd = bpf_map__fd(skel.maps.lock_starts);
+  const int offcpu_fd = bpf_map__fd(skel.maps.seeded_offcpu);
+  const int lock_fd = bpf_map__fd(skel.maps.seeded_lock);
   size_t seeded = 0;
   for (pid_t tgid : tgids) {
     for (pid_t tid : list_threads(tgid)) {
@@ -71,7 +71,8 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
       off.key.kernel_stack = WAITPROF_STACK_NONE;
       off.key.syscall = sc->nr;
       off.key.state = state == 'D' ? WAITPROF_OFFCPU_UNINTERRUPTIBLE : WAITPROF_OFFCPU_SLEEPING;
-      // NOEXIST: a switch-out BPF saw since the attach is fresher than /proc.
+      // A thread that claims a BPF thread slot takes its seeds along; one that claimed a slot
+      // before this write ran after /proc was read, and the collector ignores its seed.
       if (bpf_map_update_elem(offcpu_fd, &utid, &off, BPF_NOEXIST) == 0) ++seeded;
 
       const auto cmd = static_cast<uint32_t>(sc->args[1]) & kFutexCmdMask;
