@@ -101,8 +101,8 @@ struct waitprof_count_total {
  * writes; a profile map sees a sum only when its key changes or the thread dies. User space
  * reads the slots after the stop for the sums and the waits still open. Only the thread
  * itself and its own switch-in touch its slot, never at once, so plain loads and stores do. */
-#define WAITPROF_THREAD_SLOT_BITS 15
-#define WAITPROF_THREAD_SLOTS (1u << WAITPROF_THREAD_SLOT_BITS) /* live target threads */
+#define WAITPROF_THREAD_SLOT_BITS 15 /* default: 32768 live target threads; --thread-slots */
+#define WAITPROF_THREAD_SLOT_BITS_MAX 22
 #define WAITPROF_THREAD_SLOT_PROBES 8 /* a thread's slot is one of 8 from its home slot on */
 
 struct waitprof_offcpu_sum {

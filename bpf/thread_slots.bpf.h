@@ -20,18 +20,21 @@ struct {
   /* User space reads the slots after the stop through a mapping: one pass over memory
    * instead of a syscall per slot. */
   __uint(map_flags, BPF_F_MMAPABLE);
-  __uint(max_entries, WAITPROF_THREAD_SLOTS);
+  __uint(max_entries, 1u << WAITPROF_THREAD_SLOT_BITS); /* user space may resize */
   __type(key, __u32);
   __type(value, struct waitprof_thread_slot);
 } thread_slots SEC(".maps");
 
+/* log2 of thread_slots' size, set by user space with it (1 to WAITPROF_THREAD_SLOT_BITS_MAX). */
+const volatile __u32 thread_slot_bits = WAITPROF_THREAD_SLOT_BITS;
+
 static __always_inline __u32 slot_home(__u32 tid) {
   /* Fibonacci hashing: the top bits of tid times 2^32/phi spread neighbouring tids apart. */
-  return (tid * 0x9e3779b1u) >> (32 - WAITPROF_THREAD_SLOT_BITS);
+  return (tid * 0x9e3779b1u) >> (32 - thread_slot_bits);
 }
 
 static __always_inline struct waitprof_thread_slot *slot_at(__u32 home, __u32 probe) {
-  __u32 index = (home + probe) & (WAITPROF_THREAD_SLOTS - 1);
+  __u32 index = (home + probe) & ((1u << thread_slot_bits) - 1);
   return bpf_map_lookup_elem(&thread_slots, &index);
 }
 

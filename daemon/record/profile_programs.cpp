@@ -99,6 +99,12 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
       return libbpf_error("sizing the stacks map", err);
     }
   }
+  if (options.thread_slots > 0) {
+    if (int err = bpf_map__set_max_entries(skel_->maps.thread_slots, options.thread_slots); err) {
+      return libbpf_error("sizing the thread_slots map", err);
+    }
+    skel_->rodata->thread_slot_bits = static_cast<__u32>(__builtin_ctz(options.thread_slots));
+  }
   if (int err = bpf_map__reuse_fd(skel_->maps.targets, targets_map_fd); err) {
     return libbpf_error("sharing the targets map with profile.bpf.o", err);
   }

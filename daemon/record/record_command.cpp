@@ -164,6 +164,16 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   sub->add_option("--stack-map-entries", options.stack_map_entries,
                   "Distinct stacks (user and kernel) kept; memory grows with the stacks seen")
       ->check(CLI::Range(1024, 4 * 1024 * 1024));
+  sub->add_option("--thread-slots", options.thread_slots,
+                  "Target threads alive at once that can be recorded (a power of two, 256 "
+                  "bytes each; default 32768)")
+      ->check(CLI::Range(2u, 1u << WAITPROF_THREAD_SLOT_BITS_MAX))
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const unsigned long n = std::stoul(text);
+            return (n & (n - 1)) == 0 ? "" : "must be a power of two";
+          },
+          "POWER OF TWO"));
   sub->add_flag("--exact-stacks", options.exact_stacks,
                 "Let the kernel walk the user stack at every wait instead of reusing the "
                 "thread's previous stack when its frame chain hashes the same (slower)");

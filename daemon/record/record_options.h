@@ -28,6 +28,7 @@ struct RecordOptions {
   bool thread_labels = false;  // tid and thread name labels on every sample
   uint64_t min_block_us = 0;  // offcpu and lock waits shorter than this are not recorded
   uint32_t stack_map_entries = 0;  // 0: the BPF default
+  uint32_t thread_slots = 0;       // live target threads tracked at once; 0: the BPF default
   bool exact_stacks = false;  // walk every wait's user stack: no reuse (bpf/stack_memo.bpf.h)
   bool verify_stack_memo = false;  // test hook: walk on every reuse and count disagreements
   bool force_raw_tp = false;       // test hook: use the raw_tp fallback even where tp_btf works

@@ -434,6 +434,64 @@ TEST_F(ServerRecording, ChildrenIncludeWorkersForkedAndExitedDuringRecording) {
   fs::remove_all(dir);
 }
 
+// --- per-thread slots: a thread that exits hands over its sums and frees its slot ------------
+
+// 300 threads run one after another with only 16 thread slots (bpf/thread_slots.bpf.h): each
+// finds a free slot only if the ones before it freed theirs when they died, and their waits
+// and sends reach the profiles only if their running sums were handed over then. Sends are
+// counted exactly (the program counts its write calls and bytes); so are sleeps.
+TEST(Record, ThreadsThatExitHandOverTheirSumsAndFreeTheirSlots) {
+  REQUIRE_ROOT_OR_SKIP();
+  constexpr long kThreads = 300, kWrites = 20, kBytes = 1000, kSleeps = 3;
+  ChildProcess churn({THREAD_CHURN_PATH, "--threads", std::to_string(kThreads), "--writes",
+                      std::to_string(kWrites), "--bytes", std::to_string(kBytes), "--sleeps",
+                      std::to_string(kSleeps)});
+  ASSERT_TRUE(churn.wait_for_line("ready"));
+  const fs::path dir = fresh_dir("churn");
+  Recording rec({"--pid", std::to_string(churn.pid()), "--profiles", "offcpu,send",
+                 "--thread-labels", "--thread-slots", "16", "--output", dir.string()});
+  ASSERT_TRUE(rec.started());
+  kill(churn.pid(), SIGUSR1);
+  ASSERT_TRUE(churn.wait_for_line(" done", 60000)) << churn.output();
+  unsigned long writes = 0, bytes = 0, received = 0;
+  const std::string& result = churn.output();
+  ASSERT_EQ(sscanf(result.c_str() + result.find("result "), "result writes=%lu bytes=%lu received=%lu",
+                   &writes, &bytes, &received),
+            3)
+      << result;
+  ASSERT_EQ(bytes, static_cast<unsigned long>(kThreads * kWrites * kBytes));
+  auto [code, out] = rec.interrupt();
+  ASSERT_EQ(code, 0) << out;
+
+  const nlohmann::json summary = read_json(dir / "summary.json");
+  EXPECT_EQ(summary["drops"]["thread_slots_full"], 0) << out;
+  ProfileQuery send((dir / "send.pb.gz").string());
+  ProfileQuery offcpu((dir / "offcpu.pb.gz").string());
+  ASSERT_TRUE(send.ok() && offcpu.ok()) << send.error() << offcpu.error();
+  // Only the workers send: every call and byte, exactly.
+  printf("measured: send %ld calls / %ld bytes vs %lu / %lu written\n",
+         static_cast<long>(send.total("calls")), static_cast<long>(send.total("bytes")), writes,
+         bytes);
+  EXPECT_EQ(send.total("calls"), static_cast<int64_t>(writes));
+  EXPECT_EQ(send.total("bytes"), static_cast<int64_t>(bytes));
+  // Every worker's sleeps: one switch-out each, from churn_worker (churn_sleep called into
+  // libc, whose missing frame pointer hides it). Tolerance: up to 2% more, for a sleep
+  // preempted before it slept or woken early and sleeping again.
+  std::set<std::string> sleeping_threads;
+  const int64_t sleeps = offcpu.total("switches", [&](const QueriedSample& s) {
+    const bool worker = s.labels.at("syscall") == "clock_nanosleep" &&
+                        has_call_chain(s.functions, {"churn_worker"});
+    if (worker) sleeping_threads.insert(s.labels.at("tid"));
+    return worker;
+  });
+  printf("measured: %ld worker sleeps from %zu threads, %ld expected\n", static_cast<long>(sleeps),
+         sleeping_threads.size(), kThreads * kSleeps);
+  EXPECT_GE(sleeps, kThreads * kSleeps);
+  EXPECT_LE(sleeps, kThreads * kSleeps * 102 / 100);
+  EXPECT_EQ(sleeping_threads.size(), static_cast<size_t>(kThreads));
+  fs::remove_all(dir);
+}
+
 // --- a target that execs: stacks after the exec resolve against the new image --------------
 
 // Stacks that differ only next to the root, behind frames of identical sizes: stack reuse

@@ -20,6 +20,8 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   // Reads stdout until a line containing `needle` (true) or EOF/timeout (false).
   bool wait_for_line(const std::string& needle, int timeout_ms = 10000);
+  // What the child wrote so far (as far as wait_for_line or read_all read).
+  const std::string& output() const { return output_; }
   // Everything written until the pipe closes (or timeout_ms passes).
   std::string read_all(int timeout_ms = 20000);
   // Sends `sig` (0: none, just wait) and waits up to timeout_ms for the exit; returns the
