@@ -63,20 +63,22 @@ struct {
 #define MEMO_PAGE 4096
 #define MEMO_MAX_COPIES 4
 
-/* The walk's state and its window: one page, with 16 spare bytes so the verifier can see
- * that a masked offset plus one frame (saved bp, return address) stays inside. The state is
+/* The walk's state and its window: one page, with a spare word so the verifier can see that
+ * a masked index plus one frame (saved bp, return address) stays inside. Words, not bytes:
+ * frames are 8-byte aligned (16 on x86-64), and the compiler would read a u64 out of a byte
+ * array a byte at a time. The state is
  * kept in the map value rather than on the BPF stack, so the verifier knows nothing of its
  * values: every iteration of the loop looks alike to it and is checked in a few hundred
  * instructions, without bpf_loop's callback call per frame (on hosts with return-stack
  * mitigations each return costs tens of ns). */
 struct chain_walk {
-  __u64 base; /* user address of bytes[0] */
+  __u64 base; /* user address of words[0] */
   __u64 len;  /* valid bytes in the window; 0: none */
   __u64 fp;
   __u64 hash;
   __u32 copies;
   __u32 pad;
-  __u8 bytes[MEMO_PAGE + 16];
+  __u64 words[MEMO_PAGE / 8 + 1];
 };
 
 struct {
@@ -111,20 +113,22 @@ static __always_inline bool chain_step(struct chain_walk *w) {
    * there; we end without the fault. Most chains end so (the outermost frame's bp is 0), and
    * taking a fault costs more than the rest of the walk. */
   if (fp < memo_min_user_addr) return false;
-  if (!(fp >= w->base && fp - w->base + 16 <= w->len) && w->copies < MEMO_MAX_COPIES) {
+  /* A misaligned frame (a corrupt chain) is read on its own, as the kernel would. */
+  bool aligned = (fp & 7) == 0;
+  if (aligned && !(fp >= w->base && fp - w->base + 16 <= w->len) && w->copies < MEMO_MAX_COPIES) {
     __u64 len = MEMO_PAGE - (fp & (MEMO_PAGE - 1));
     if (len >= 16 && len <= MEMO_PAGE) {
       w->copies++;
       w->len = 0;
-      if (bpf_probe_read_user(w->bytes, len, (void *)fp)) return false;
+      if (bpf_probe_read_user(w->words, len, (void *)fp)) return false;
       w->base = fp;
       w->len = len;
     }
   }
-  if (fp >= w->base && fp - w->base + 16 <= w->len) {
-    __u64 off = (fp - w->base) & (MEMO_PAGE - 1);
-    next = *(__u64 *)&w->bytes[off];
-    ret = *(__u64 *)&w->bytes[off + 8];
+  if (aligned && fp >= w->base && fp - w->base + 16 <= w->len) {
+    __u64 index = ((fp - w->base) / 8) & (MEMO_PAGE / 8 - 1);
+    next = w->words[index];
+    ret = w->words[index + 1];
   } else {
     __u64 frame[2];
     if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp)) return false;
