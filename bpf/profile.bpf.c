@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "futex_waits.bpf.h"
 #include "maps.bpf.h"
 #include "profile.h"
 #include "stack_store.bpf.h"
@@ -22,6 +23,10 @@ const volatile bool kernel_stacks_wait = false; /* offcpu, lock, send */
 const volatile __u64 min_block_ns = 0;
 const volatile bool use_stack_memo = true;    /* off: --exact-stacks (walk every time) */
 const volatile bool verify_stack_memo = false; /* test hook: walk on every reuse, compare */
+/* Which profiles sched_switch records: offcpu, and lock (waits that blocked inside a futex
+ * wait call) unless the syscall tracepoints time them instead (the fallback without BTF). */
+const volatile bool record_offcpu = true;
+const volatile bool lock_in_switch = true;
 
 /* Set by user space at the stop time, before the (slow) detach: from then on nothing is
  * charged, and user space charges the waits still open up to exactly that moment. */
@@ -150,9 +155,9 @@ static __always_inline struct pt_regs *user_regs_of(struct task_struct *task) {
 }
 
 /* The key of the current task's user stack in stacks (see stack_store.bpf.h).
- * have_regs: ip and bp are the registers the kernel's walk starts from. known: a key this
- * thread used before, so certainly stored (stacks are never removed while recording): the
- * common case of a thread repeating itself skips the lookup. */
+ * have_regs: ip and bp are the registers the kernel's walk starts from. known: the key in the
+ * thread's running sum, stored when that sum began (stacks are never removed while
+ * recording): a thread repeating itself, the common case, skips the lookup. */
 static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip, __u64 bp,
                                              enum scratch_slot slot, __u64 known) {
   __u64 hash = have_regs && use_stack_memo ? chain_hash(ip, bp, slot) : 0;
@@ -253,6 +258,17 @@ static __always_inline struct waitprof_thread_slot *claim_slot(__u32 tid) {
     }                                                                                       \
   } while (0)
 
+/* Ends the open wait `open` ({start_ns, key}) at `now` and adds it to `sum`. */
+#define CLOSE_WAIT(open, sum, map, now, full_counter)                        \
+  do {                                                                       \
+    __u64 start_ = (open).start_ns;                                          \
+    if (start_) {                                                            \
+      (open).start_ns = 0;                                                   \
+      __u64 delta_ = (now) - start_;                                         \
+      if (delta_ >= min_block_ns) ADD_TO_SUM(map, sum, (open).key, delta_, full_counter); \
+    }                                                                        \
+  } while (0)
+
 /* A thread died: its sums go to the profile maps and its slot is freed. Runs for every dying
  * thread of the machine, since a process stops being a target (its leader's exit) before
  * its threads' last switch. Not inlined: the sched_switch program's path for everyone else
@@ -347,41 +363,70 @@ struct switch_ids {
   __u32 prev_tgid, prev_tid, next_tgid, next_tid;
 };
 
-/* Closes the thread's wait and adds it to the thread's sum. */
+/* Ends the thread's waits and adds them to the thread's sums. */
 static __always_inline void switch_in(__u32 tid, __u64 now) {
   struct waitprof_thread_slot *slot = find_slot(tid);
   if (!slot) {
-    END_SEEDED_WAIT(seeded_offcpu, struct waitprof_offcpu_start, offcpu_waits, tid, now,
-                    WAITPROF_DROP_OFFCPU_KEYS_FULL);
+    if (record_offcpu)
+      END_SEEDED_WAIT(seeded_offcpu, struct waitprof_offcpu_start, offcpu_waits, tid, now,
+                      WAITPROF_DROP_OFFCPU_KEYS_FULL);
+    if (lock_in_switch)
+      END_SEEDED_WAIT(seeded_lock, struct waitprof_lock_start, lock_waits, tid, now,
+                      WAITPROF_DROP_LOCK_KEYS_FULL);
     return;
   }
-  __u64 start = slot->offcpu.start_ns;
-  if (!start) return;
-  slot->offcpu.start_ns = 0;
-  __u64 delta = now - start;
-  if (delta >= min_block_ns)
-    ADD_TO_SUM(offcpu_waits, slot->offcpu_sum, slot->offcpu.key, delta,
-               WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  CLOSE_WAIT(slot->offcpu, slot->offcpu_sum, offcpu_waits, now, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  if (lock_in_switch)
+    CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
 }
 
 static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state, __u32 tgid,
                                        __u32 tid, __u64 now, struct task_struct *prev) {
   bump(WAITPROF_SEEN_SWITCHES);
+  /* At sched_switch the current task is still prev, so these registers and stacks are prev's:
+   * one pt_regs serves the stack, the syscall and its arguments. */
+  struct pt_regs *regs = user_regs_of(prev);
+  __s32 syscall = regs_syscall(regs);
+  __u32 state = offcpu_state(preempt, prev_state);
+  /* A lock wait: off CPU inside a futex wait call, until the thread runs again (as Go's
+   * block profile counts a goroutine blocked until it is scheduled). Preemptions inside the
+   * call count too: the syscall tracepoints' entry-to-exit timing included them, and so does
+   * what a program measures around its lock(). */
+  __u64 uaddr = 0;
+  __u32 op = 0;
+  bool lock_wait = lock_in_switch && futex_wait_in(regs, syscall, &uaddr, &op);
+  if (!record_offcpu && !lock_wait) return;
   struct waitprof_thread_slot *slot = claim_slot(tid);
   if (!slot) return;
-  /* At sched_switch the current task is still prev, so these registers and stacks are prev's:
-   * one pt_regs serves both the stack and the syscall. */
-  struct pt_regs *regs = user_regs_of(prev);
-  struct waitprof_offcpu_key key = {
-      .tgid = tgid,
-      .tid = tid,
-      .user_stack = user_stack_at(ctx, regs, SCRATCH_TASK, slot->offcpu_sum.key.user_stack),
-      .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
-      .syscall = regs_syscall(regs),
-      .state = offcpu_state(preempt, prev_state),
-  };
-  slot->offcpu.key = key;
-  slot->offcpu.start_ns = now;
+  __u64 user_stack = user_stack_at(
+      ctx, regs, SCRATCH_TASK,
+      record_offcpu ? slot->offcpu_sum.key.user_stack : slot->lock_sum.key.user_stack);
+  __u64 kernel = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE;
+  if (record_offcpu) {
+    struct waitprof_offcpu_key key = {
+        .tgid = tgid,
+        .tid = tid,
+        .user_stack = user_stack,
+        .kernel_stack = kernel,
+        .syscall = syscall,
+        .state = state,
+    };
+    slot->offcpu.key = key;
+    slot->offcpu.start_ns = now;
+  }
+  if (lock_wait) {
+    bump(WAITPROF_SEEN_FUTEX_WAITS);
+    struct waitprof_lock_key key = {
+        .tgid = tgid,
+        .tid = tid,
+        .user_stack = user_stack,
+        .kernel_stack = kernel,
+        .uaddr = uaddr,
+        .op = op,
+    };
+    slot->lock.key = key;
+    slot->lock.start_ns = now;
+  }
 }
 
 /* Runs on every context switch of the machine: non-targets leave after two inlined bitmap
@@ -418,14 +463,9 @@ int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_str
   return handle_switch(ctx, preempt, prev_state, ids, 0);
 }
 
-/* ---- lock ---- */
-
-#define FUTEX_WAIT_CMD 0
-#define FUTEX_LOCK_PI_CMD 6
-#define FUTEX_WAIT_BITSET_CMD 9
-#define FUTEX_WAIT_REQUEUE_PI_CMD 11
-#define FUTEX_LOCK_PI2_CMD 13
-#define FUTEX_CMD_MASK_BITS 127 /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
+/* ---- lock, without BTF: futex wait calls timed from syscall entry to exit ----
+ * Where sched_switch runs as tp_btf, lock waits come from it instead (switch_out): these
+ * tracepoints tax every syscall of the machine. */
 
 static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   /* The task rather than bpf_get_current_pid_tgid: its ids and its registers for one call. */
@@ -462,21 +502,13 @@ static __always_inline void lock_exit(void) {
                     WAITPROF_DROP_LOCK_KEYS_FULL);
     return;
   }
-  __u64 start = slot->lock.start_ns;
-  if (!start) return;
-  slot->lock.start_ns = 0;
-  __u64 delta = now - start;
-  if (delta >= min_block_ns)
-    ADD_TO_SUM(lock_waits, slot->lock_sum, slot->lock.key, delta, WAITPROF_DROP_LOCK_KEYS_FULL);
+  CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct trace_event_raw_sys_enter *ctx) {
   __u32 cmd = (__u32)ctx->args[1] & FUTEX_CMD_MASK_BITS;
-  if (cmd != FUTEX_WAIT_CMD && cmd != FUTEX_WAIT_BITSET_CMD && cmd != FUTEX_LOCK_PI_CMD &&
-      cmd != FUTEX_LOCK_PI2_CMD && cmd != FUTEX_WAIT_REQUEUE_PI_CMD)
-    return 0;
-  lock_enter(ctx, ctx->args[0], cmd);
+  if (futex_cmd_waits(cmd)) lock_enter(ctx, ctx->args[0], cmd);
   return 0;
 }
 
@@ -500,9 +532,7 @@ int futex2_wait_exit(void *ctx) {
 
 SEC("tracepoint/syscalls/sys_enter_futex_waitv")
 int futex_waitv_enter(struct trace_event_raw_sys_enter *ctx) {
-  struct futex_waitv first = {};
-  bpf_probe_read_user(&first, sizeof(first), (void *)ctx->args[0]);
-  lock_enter(ctx, first.uaddr, WAITPROF_FUTEX2_WAITV);
+  lock_enter(ctx, futex_waitv_first_uaddr(ctx->args[0]), WAITPROF_FUTEX2_WAITV);
   return 0;
 }
 

@@ -69,21 +69,28 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
   const bool offcpu = options.wants(ProfileKind::kOffcpu);
   const bool lock = options.wants(ProfileKind::kLock);
   const bool send = options.wants(ProfileKind::kSend);
+  // Lock waits come from sched_switch where it runs as tp_btf (the blocked thread's registers
+  // name the futex call); the syscall tracepoints, the fallback, would tax every syscall of
+  // the machine (an enabled one sends them all through the slow entry path).
+  const bool lock_in_switch = lock && btf;
+  const bool lock_by_syscalls = lock && !btf;
+  skel_->rodata->record_offcpu = offcpu;
+  skel_->rodata->lock_in_switch = lock_in_switch;
   auto& p = skel_->progs;
   bpf_program__set_autoload(p.cpu_sample, cpu);
-  bpf_program__set_autoload(p.switch_btf, offcpu && btf);
+  bpf_program__set_autoload(p.switch_btf, (offcpu || lock) && btf);
   bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
   // futex2's futex_wait (6.7) and futex_waitv (5.16) are absent on older kernels.
   auto has_syscall_tp = [](const char* name) {
     return access((std::string("/sys/kernel/tracing/events/syscalls/") + name).c_str(), F_OK) ==
            0;
   };
-  bpf_program__set_autoload(p.futex_enter, lock);
-  bpf_program__set_autoload(p.futex_exit, lock);
-  const bool futex2 = lock && has_syscall_tp("sys_enter_futex_wait");
+  bpf_program__set_autoload(p.futex_enter, lock_by_syscalls);
+  bpf_program__set_autoload(p.futex_exit, lock_by_syscalls);
+  const bool futex2 = lock_by_syscalls && has_syscall_tp("sys_enter_futex_wait");
   bpf_program__set_autoload(p.futex2_wait_enter, futex2);
   bpf_program__set_autoload(p.futex2_wait_exit, futex2);
-  const bool waitv = lock && has_syscall_tp("sys_enter_futex_waitv");
+  const bool waitv = lock_by_syscalls && has_syscall_tp("sys_enter_futex_waitv");
   bpf_program__set_autoload(p.futex_waitv_enter, waitv);
   bpf_program__set_autoload(p.futex_waitv_exit, waitv);
   // Without fexit: the raw (tp_btf) form of sock_send_length where the kernel has BTF for it,
@@ -120,10 +127,17 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
   auto& p = skel_->progs;
   struct Point {
     bpf_program* prog;
-    const char* label;  // what the user reads in the summary
+    std::string label;  // what the user reads in the summary
   };
+  const bool offcpu = options.wants(ProfileKind::kOffcpu);
+  const bool lock = options.wants(ProfileKind::kLock);
+  const std::string switch_btf_label =
+      std::string(offcpu && lock ? "offcpu and lock" : offcpu ? "offcpu" : "lock") +
+      ": sched_switch (tp_btf)" +
+      (lock ? "; lock: threads blocked inside futex wait calls (futex, futex_wait, futex_waitv)"
+            : "");
   const Point points[] = {
-      {p.switch_btf, "offcpu: sched_switch (tp_btf)"},
+      {p.switch_btf, switch_btf_label},
       {p.switch_raw, "offcpu: sched_switch (raw_tp)"},
       {p.futex_enter, "lock: syscalls:sys_enter_futex"},
       {p.futex_exit, "lock: syscalls:sys_exit_futex"},
@@ -138,7 +152,7 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
   for (const Point& point : points) {
     if (!bpf_program__autoload(point.prog)) continue;
     bpf_link* link = bpf_program__attach(point.prog);
-    if (!link) return libbpf_error(std::string("attaching ") + point.label, errno);
+    if (!link) return libbpf_error("attaching " + point.label, errno);
     links_.push_back(link);
     attach_points_.push_back(point.label);
   }

@@ -286,13 +286,22 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   ASSERT_TRUE(lock.ok()) << lock.error();
   const auto by_lock = lock.total_by_label("delay", "lock");
   ASSERT_TRUE(by_lock.count("tsrv::g_product_rng")) << out;
-  // lock: futex wait time on the RNG mutex against the server's own clock around lock(),
-  // within 5%.
+  // lock: time off CPU inside futex waits on the RNG mutex against the server's own clock
+  // around a contended lock(). That clock also runs through the on-CPU part of each contended
+  // lock() (the syscall's entry and exit, futex hashing, waits that return at once because
+  // the lock changed hands), which the lock profile leaves to the cpu profile: 2.5-4% here.
+  // Tolerance: 8% below, 2% above.
+  const double lock_ratio = ratio(by_lock.at("tsrv::g_product_rng"), wait_truth);
   printf("measured: lock delay %.0f ns vs /stats rng_wait_ns %.0f (ratio %.4f)\n",
-         static_cast<double>(by_lock.at("tsrv::g_product_rng")), wait_truth,
-         ratio(by_lock.at("tsrv::g_product_rng"), wait_truth));
-  EXPECT_NEAR(ratio(by_lock.at("tsrv::g_product_rng"), wait_truth), 1.0, 0.05)
-      << "profile " << by_lock.at("tsrv::g_product_rng") << " ns, /stats " << wait_truth;
+         static_cast<double>(by_lock.at("tsrv::g_product_rng")), wait_truth, lock_ratio);
+  EXPECT_GE(lock_ratio, 0.92) << "profile " << by_lock.at("tsrv::g_product_rng") << " ns, /stats "
+                              << wait_truth;
+  EXPECT_LE(lock_ratio, 1.02) << "profile " << by_lock.at("tsrv::g_product_rng") << " ns, /stats "
+                              << wait_truth;
+  // Lock waits come from sched_switch: no syscall tracepoint sends every syscall of the
+  // machine through the kernel's slow entry path.
+  const std::string points = read_json(dir / "summary.json")["attach_points"].dump();
+  EXPECT_EQ(points.find("syscalls:"), std::string::npos) << points;
 
   // The top stack on that lock goes through the handler that picks the product. The libc
   // frames (__lll_lock_wait) lack frame pointers, so LockedRng::next_index, which called
@@ -342,6 +351,38 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
     EXPECT_TRUE(q.ok()) << name << ": " << q.error();
     EXPECT_FALSE(q.samples().empty()) << name;
   }
+  fs::remove_all(dir);
+}
+
+// Without BTF for sched_switch (--force-raw-tp), the futex syscall tracepoints time lock
+// waits from the call's entry to its exit instead: the span the server's own clock around a
+// contended lock() sees, so within 5%.
+TEST_F(ServerRecording, LockFallbackTimesFutexCallsFromEntryToExit) {
+  REQUIRE_ROOT_OR_SKIP();
+  ASSERT_NO_FATAL_FAILURE(start_server("locked", 2, 8));
+  const fs::path dir = fresh_dir("lock-fallback");
+  Recording rec({"--pid", std::to_string(server_->pid()), "--children", "--profiles", "lock",
+                 "--force-raw-tp", "--output", dir.string()});
+  ASSERT_TRUE(rec.started());
+  const nlohmann::json s0 = server_stats(port_);
+  ASSERT_NO_FATAL_FAILURE(run_wrk(port_, 3, 64));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const nlohmann::json s1 = server_stats(port_);
+  auto [code, out] = rec.interrupt();
+  ASSERT_EQ(code, 0) << out;
+  const std::string points = read_json(dir / "summary.json")["attach_points"].dump();
+  EXPECT_NE(points.find("syscalls:sys_enter_futex"), std::string::npos) << points;
+  const double wait_truth =
+      s1["total"]["rng_wait_ns"].get<double>() - s0["total"]["rng_wait_ns"].get<double>();
+  ASSERT_GT(wait_truth, 1e6) << "the locked server showed no lock wait under load: no test";
+  ProfileQuery lock((dir / "lock.pb.gz").string());
+  ASSERT_TRUE(lock.ok()) << lock.error();
+  const auto by_lock = lock.total_by_label("delay", "lock");
+  ASSERT_TRUE(by_lock.count("tsrv::g_product_rng")) << out;
+  const double lock_ratio = ratio(by_lock.at("tsrv::g_product_rng"), wait_truth);
+  printf("measured: fallback lock delay %.0f ns vs /stats rng_wait_ns %.0f (ratio %.4f)\n",
+         static_cast<double>(by_lock.at("tsrv::g_product_rng")), wait_truth, lock_ratio);
+  EXPECT_NEAR(lock_ratio, 1.0, 0.05);
   fs::remove_all(dir);
 }
 

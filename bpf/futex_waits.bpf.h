@@ -1,0 +1,77 @@
+/* Which futex calls wait, and on which futex word: from a syscall's arguments (the fallback's
+ * syscall tracepoints) or from the saved user registers of a thread blocked inside one (the
+ * sched_switch path, which needs no syscall tracepoint: an enabled one sends every syscall of
+ * every task on the machine through the kernel's slow entry path, 45 ns more per syscall here). */
+#ifndef WAITPROF_FUTEX_WAITS_BPF_H
+#define WAITPROF_FUTEX_WAITS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "profile.h"
+
+#define FUTEX_WAIT_CMD 0
+#define FUTEX_LOCK_PI_CMD 6
+#define FUTEX_WAIT_BITSET_CMD 9
+#define FUTEX_WAIT_REQUEUE_PI_CMD 11
+#define FUTEX_LOCK_PI2_CMD 13
+#define FUTEX_CMD_MASK_BITS 127 /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
+
+/* The futex(2) commands that wait (op with the private and clock flags masked off). */
+static __always_inline bool futex_cmd_waits(__u32 cmd) {
+  return cmd == FUTEX_WAIT_CMD || cmd == FUTEX_WAIT_BITSET_CMD || cmd == FUTEX_LOCK_PI_CMD ||
+         cmd == FUTEX_LOCK_PI2_CMD || cmd == FUTEX_WAIT_REQUEUE_PI_CMD;
+}
+
+/* futex_waitv names its words in a user array: the first one names the wait. */
+static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters) {
+  struct futex_waitv first = {};
+  bpf_probe_read_user(&first, sizeof(first), (void *)waiters);
+  return first.uaddr;
+}
+
+/* Syscall numbers: futex_waitv (5.16) and futex_wait (6.7) are the same on every arch. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_FUTEX 202
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_FUTEX 98
+#else
+#define NR_FUTEX -1
+#endif
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAIT 454
+
+/* Whether syscall `nr`, which the thread with these saved user registers is blocked in, is a
+ * futex wait; if so, its futex word and op (enum of profile.h's lock key). */
+static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 *uaddr,
+                                          __u32 *op) {
+  if (!regs || nr < 0) return false;
+#if defined(__TARGET_ARCH_x86)
+  __u64 arg0 = regs->di, arg1 = regs->si;
+#elif defined(__TARGET_ARCH_arm64)
+  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1];
+#else
+  __u64 arg0 = 0, arg1 = 0;
+  return false;
+#endif
+  if (nr == NR_FUTEX) {
+    __u32 cmd = (__u32)arg1 & FUTEX_CMD_MASK_BITS;
+    if (!futex_cmd_waits(cmd)) return false;
+    *uaddr = arg0;
+    *op = cmd;
+    return true;
+  }
+  if (nr == NR_FUTEX_WAIT) {
+    *uaddr = arg0;
+    *op = WAITPROF_FUTEX2_WAIT;
+    return true;
+  }
+  if (nr == NR_FUTEX_WAITV) {
+    *uaddr = futex_waitv_first_uaddr(arg0);
+    *op = WAITPROF_FUTEX2_WAITV;
+    return true;
+  }
+  return false;
+}
+
+#endif
