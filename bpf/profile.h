@@ -128,7 +128,8 @@ struct waitprof_thread_slot {
   struct waitprof_offcpu_sum offcpu_sum;
   struct waitprof_lock_sum lock_sum;
   struct waitprof_send_sum send_sum;
-  __u64 pad_to_cache_lines[2]; /* 256 bytes: neighbours on other CPUs share no line */
+  __u64 runtime_at_switch_out; /* the thread's sum_exec_runtime then: see end_untraced_wait */
+  __u64 pad_to_cache_lines[1]; /* 256 bytes: neighbours on other CPUs share no line */
 };
 
 /* Per-CPU counters, indexes into `counters`: events each program saw for targets (for the
@@ -149,7 +150,8 @@ enum waitprof_counter {
   WAITPROF_USER_STACK_MISMATCHES = 12,  /* verify mode: a reused stack differed from a walk */
   WAITPROF_SEEN_TARGET_SWITCHES = 13,   /* sched_switch events with a target on either side */
   WAITPROF_FOLDED_IN_SLOT = 14, /* waits and sends added to their thread's running sum */
-  WAITPROF_COUNTERS = 15,
+  WAITPROF_UNTRACED_SWITCH_INS = 15, /* waits whose end the kernel did not trace: derived */
+  WAITPROF_COUNTERS = 16,
 };
 
 #endif

@@ -31,8 +31,9 @@ struct RawSample {
   bool in_progress = false;  // a wait still open at stop time, charged up to it
 
   auto sort_key() const {
-    return std::tie(kind, tgid, tid, user_stack, kernel_stack, syscall, offcpu_state, futex_uaddr,
-                    futex_op, in_progress);
+    return std::tie(kind, tgid, tid, user_stack, kernel_stack, user_stack_missing,
+                    began_before_recording, syscall, offcpu_state, futex_uaddr, futex_op,
+                    in_progress);
   }
 };
 

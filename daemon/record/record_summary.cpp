@@ -37,6 +37,8 @@ constexpr SeenName kSeen[] = {
     {WAITPROF_SEEN_SENDS, "sends"},
     // Waits and sends added to their thread's running sum in BPF rather than to a map.
     {WAITPROF_FOLDED_IN_SLOT, "folded_in_thread_slot"},
+    // Switch-ins the kernel ran without a sched_switch event; their waits were derived.
+    {WAITPROF_UNTRACED_SWITCH_INS, "untraced_switch_ins"},
 };
 
 const char* unit_of(ProfileKind kind) {

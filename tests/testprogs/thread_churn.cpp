@@ -5,7 +5,7 @@
 //   thread_churn --threads N --writes M --bytes B --sleeps S
 //
 // Prints "ready" and waits for SIGUSR1. Then N worker threads run one after another; each
-// sleeps S times for 200 µs (churn_sleep) and writes M blocks of B bytes to a loopback TCP
+// sleeps S times for 1 ms (churn_sleep) and writes M blocks of B bytes to a loopback TCP
 // connection (churn_send), then exits. A reader thread drains the connection. Prints
 // "result writes=<calls> bytes=<sent> received=<read> done" and waits to be killed.
 // Built with frame pointers and noinline so BPF's frame-pointer walk sees every frame.
@@ -33,7 +33,7 @@ struct Totals {
 };
 
 __attribute__((noinline)) void churn_sleep() {
-  timespec ts{0, 200'000};
+  timespec ts{0, 1'000'000};
   nanosleep(&ts, nullptr);
 }
 
