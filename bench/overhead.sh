@@ -17,8 +17,10 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 HELPER="$BENCH_DIR/overhead.py"
 
 BUILD=${BUILD_DIR:-$REPO/build}
-ROUNDS=5
-DURATION=10
+# Many short rounds rather than a few long ones: this kind of host drifts by 10% within a
+# minute, and the median's confidence interval narrows with the number of rounds.
+ROUNDS=12
+DURATION=5
 WORKERS=$NCPU
 THREADS=8
 RNG=locked
@@ -28,7 +30,8 @@ COST_DURATION=10
 EXPORT_DURATION=60
 FANOUT_DEPTHS="6,10,14"
 FANOUT_DURATION=10
-PARTS="throughput,cost,export"
+SYSCALL_RUNS=5
+PARTS="throughput,cost,syscall,export"
 QUICK=0
 OUT=""
 PORT_BASE=8190
@@ -45,8 +48,8 @@ Overhead of waitprof on a prefork target-server beside libbpf-tools offcputime, 
 BPF cost, and export time/RSS; prints one markdown table and stores the run in --out.
 
 Options:
-  --rounds R            throughput rounds, each runs (a) (b) (c) in rotated order (default 5)
-  --duration S          seconds per wrk run in the throughput part (default 10)
+  --rounds R            throughput rounds, each runs (a) (b) (c) in rotated order (default 12)
+  --duration S          seconds per wrk run in the throughput part (default 5)
   --workers N           target-server workers (default: nproc = $NCPU)
   --threads T           target-server threads per worker (default 8)
   --rng locked|pool     target-server RNG (default locked: futex waits for the lock profile)
@@ -56,7 +59,7 @@ Options:
   --export-duration S   length of the target-server recording for the export row (default 60)
   --fanout-depths LIST  stack_fanout depths k (2^k unique stacks) (default 6,10,14)
   --fanout-duration S   seconds per stack_fanout recording (default 10)
-  --only LIST           parts to run, of throughput,cost,export (default: all)
+  --only LIST           parts to run, of throughput,cost,syscall,export (default: all)
   --quick               smoke run: 2 rounds x 3 s, 3 s cost windows, 5 s export, depths 6,10
   --build DIR           build dir with daemon/waitprof, target-server/, bench/stack_fanout
                         (default: \$BUILD_DIR or <repo>/build)
@@ -103,7 +106,8 @@ need_uint --fanout-duration "$FANOUT_DURATION" 1; need_uint --port "$PORT_BASE" 
 [[ "$RNG" == locked || "$RNG" == pool ]] || die "--rng must be locked or pool, got '$RNG'"
 [[ "$FANOUT_DEPTHS" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--fanout-depths must be a comma list of integers, got '$FANOUT_DEPTHS'"
 for part in ${PARTS//,/ }; do
-  [[ "$part" == throughput || "$part" == cost || "$part" == export ]] || die "--only: unknown part '$part' (throughput, cost, export)"
+  [[ "$part" == throughput || "$part" == cost || "$part" == syscall || "$part" == export ]] ||
+    die "--only: unknown part '$part' (throughput, cost, syscall, export)"
 done
 want() { [[ ",$PARTS," == *",$1,"* ]]; }
 
@@ -349,7 +353,31 @@ if want cost; then
   bpf_stats_restore
 fi
 
-# ---- part 3: export ----------------------------------------------------------------------------
+# ---- part 3: the tax on every syscall of the machine ------------------------------------------
+# A syscall tracepoint, once enabled, sends every syscall of every task through the kernel's
+# slow entry path: a cost bpf_stats never shows, paid by processes the profiler does not watch.
+if want syscall; then
+  say ""
+  say "== syscall tax: $PERF bench syscall basic (a getppid loop, not traced) beside the idle server, $SYSCALL_RUNS runs each"
+  for cfg in baseline waitprof offcputime; do
+    dir="$OUT/raw/syscall/$cfg"
+    mkdir -p "$dir"
+    case $cfg in
+      waitprof) waitprof_start "$dir" "$SERVER_PID" --children ;;
+      offcputime) offcputime_start "$dir" "${WORKER_PIDS[@]}" ;;
+    esac
+    for ((i = 1; i <= SYSCALL_RUNS; i++)); do
+      "$PERF" bench syscall basic -l 3000000 >"$dir/run$i.txt" 2>&1 || die "'$PERF bench syscall basic' failed; see $dir/run$i.txt"
+    done
+    case $cfg in
+      waitprof) waitprof_stop "$dir" ;;
+      offcputime) offcputime_stop ;;
+    esac
+    say "  $cfg: done"
+  done
+fi
+
+# ---- part 4: export ----------------------------------------------------------------------------
 if want export; then
   say ""
   say "== export: ${EXPORT_DURATION} s recording of target-server under wrk; stack_fanout depths $FANOUT_DEPTHS (${FANOUT_DURATION} s each)"

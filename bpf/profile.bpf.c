@@ -121,7 +121,8 @@ static __always_inline struct waitprof_stack *walk_stack(void *ctx, __u64 flags,
 static __always_inline __u64 store_stack(const struct waitprof_stack *s, __u64 key) {
   long err = bpf_map_update_elem(&stacks, &key, s, BPF_NOEXIST);
   if (err && err != -17 /* EEXIST */) {
-    bump(WAITPROF_DROP_STACKS_FULL);
+    bump(err == -7 /* E2BIG: max_entries reached */ ? WAITPROF_DROP_STACKS_FULL
+                                                    : WAITPROF_DROP_STACK_STORE_FAILED);
     return WAITPROF_STACK_NONE;
   }
   return key;

@@ -146,12 +146,16 @@ enum waitprof_counter {
   WAITPROF_DROP_LOCK_KEYS_FULL = 8,
   WAITPROF_DROP_SEND_KEYS_FULL = 9,
   WAITPROF_DROP_THREAD_SLOTS_FULL = 10, /* a thread's event found no free thread slot */
-  WAITPROF_USER_STACK_REUSED = 11,      /* found in stacks by its chain hash: no walk */
-  WAITPROF_USER_STACK_MISMATCHES = 12,  /* verify mode: a reused stack differed from a walk */
-  WAITPROF_SEEN_TARGET_SWITCHES = 13,   /* sched_switch events with a target on either side */
-  WAITPROF_FOLDED_IN_SLOT = 14, /* waits and sends added to their thread's running sum */
-  WAITPROF_UNTRACED_SWITCH_INS = 15, /* waits whose end the kernel did not trace: derived */
-  WAITPROF_COUNTERS = 16,
+  /* A new stack not stored for another reason than a full map: the update was refused
+   * because it interrupted one on the same CPU (cpu_sample runs in the timer interrupt), or
+   * the allocator had no memory at hand. The sample keeps its place, without the stack. */
+  WAITPROF_DROP_STACK_STORE_FAILED = 11,
+  WAITPROF_USER_STACK_REUSED = 12,      /* found in stacks by its chain hash: no walk */
+  WAITPROF_USER_STACK_MISMATCHES = 13,  /* verify mode: a reused stack differed from a walk */
+  WAITPROF_SEEN_TARGET_SWITCHES = 14,   /* sched_switch events with a target on either side */
+  WAITPROF_FOLDED_IN_SLOT = 15, /* waits and sends added to their thread's running sum */
+  WAITPROF_UNTRACED_SWITCH_INS = 16, /* waits whose end the kernel did not trace: derived */
+  WAITPROF_COUNTERS = 17,
 };
 
 #endif

@@ -18,7 +18,7 @@ void ProgressLine::update(double elapsed_s,
                           const std::array<uint64_t, WAITPROF_COUNTERS>& counters) {
   if (!enabled_) return;
   uint64_t drops = 0;
-  for (int c = WAITPROF_DROP_STACKS_FULL; c <= WAITPROF_DROP_THREAD_SLOTS_FULL; ++c) {
+  for (int c = WAITPROF_DROP_STACKS_FULL; c <= WAITPROF_DROP_STACK_STORE_FAILED; ++c) {
     drops += counters[c];
   }
   auto n = [&](int c) { return with_thousands(static_cast<int64_t>(counters[c])); };

@@ -20,6 +20,8 @@ constexpr DropName kDrops[] = {
     {WAITPROF_DROP_OFFCPU_KEYS_FULL, "offcpu_keys_full", "off-CPU waits lost: map full"},
     {WAITPROF_DROP_LOCK_KEYS_FULL, "lock_keys_full", "futex waits lost: map full"},
     {WAITPROF_DROP_SEND_KEYS_FULL, "send_keys_full", "sends lost: map full"},
+    {WAITPROF_DROP_STACK_STORE_FAILED, "stack_store_failures",
+     "stacks not stored: the map update was refused (busy or out of memory)"},
     {WAITPROF_DROP_THREAD_SLOTS_FULL, "thread_slots_full",
      "waits and sends not recorded: no free thread slot (too many target threads)"},
 };
