@@ -241,6 +241,20 @@ offcputime_stop() {  # SIGINT: each prints its stacks and exits
   for p in "${OC_PIDS[@]}"; do wait_gone "$p" 600 offcputime || die "offcputime exited with an error"; done
   OC_PIDS=()
 }
+# A configuration's profiler around a measurement: baseline, waitprof (--children), or one
+# offcputime per worker.
+profiler_start() {  # CFG DIR
+  case $1 in
+    waitprof) waitprof_start "$2" "$SERVER_PID" --children ;;
+    offcputime) offcputime_start "$2" "${WORKER_PIDS[@]}" ;;
+  esac
+}
+profiler_stop() {  # CFG DIR
+  case $1 in
+    waitprof) waitprof_stop "$2" ;;
+    offcputime) offcputime_stop ;;
+  esac
+}
 
 # ---- machine and config ------------------------------------------------------------------------
 WRK_VERSION=$( (wrk --version 2>&1 || true) | head -n 1 | sed 's/ Copyright.*//')
@@ -301,15 +315,9 @@ if want throughput; then
       cfg=${CONFIGS[$(( (i + r - 1) % 3 ))]}
       dir="$OUT/raw/tp/r$r-$cfg"
       mkdir -p "$dir"
-      case $cfg in
-        waitprof) waitprof_start "$dir" "$SERVER_PID" --children ;;
-        offcputime) offcputime_start "$dir" "${WORKER_PIDS[@]}" ;;
-      esac
+      profiler_start "$cfg" "$dir"
       run_wrk "$DURATION" "$dir/wrk.txt" "$URL"
-      case $cfg in
-        waitprof) waitprof_stop "$dir" ;;
-        offcputime) offcputime_stop ;;
-      esac
+      profiler_stop "$cfg" "$dir"
       kill -0 "$SERVER_PID" 2>/dev/null || die "target-server died during round $r ($cfg)"
       say "  round $r  $(printf '%-10s' "$cfg") $(py tp-line "$dir")"
     done
@@ -362,17 +370,11 @@ if want syscall; then
   for cfg in baseline waitprof offcputime; do
     dir="$OUT/raw/syscall/$cfg"
     mkdir -p "$dir"
-    case $cfg in
-      waitprof) waitprof_start "$dir" "$SERVER_PID" --children ;;
-      offcputime) offcputime_start "$dir" "${WORKER_PIDS[@]}" ;;
-    esac
+    profiler_start "$cfg" "$dir"
     for ((i = 1; i <= SYSCALL_RUNS; i++)); do
       "$PERF" bench syscall basic -l 3000000 >"$dir/run$i.txt" 2>&1 || die "'$PERF bench syscall basic' failed; see $dir/run$i.txt"
     done
-    case $cfg in
-      waitprof) waitprof_stop "$dir" ;;
-      offcputime) offcputime_stop ;;
-    esac
+    profiler_stop "$cfg" "$dir"
     say "  $cfg: done"
   done
 fi

@@ -265,6 +265,47 @@ class ServerRecording : public ::testing::Test {
         "--threads", std::to_string(threads), "--rng", rng});
     ASSERT_TRUE(server_->wait_for_line("listening"));
   }
+
+  // A recording of the server and its workers (`args` added), stopped with SIGINT after wrk
+  // loaded it for `seconds` between two /stats reads: the counters' delta is what was
+  // recorded.
+  struct LoadedRecording {
+    int code = -1;
+    std::string out;
+    nlohmann::json before, after;
+    double counter_delta(const char* name) const {
+      return after["total"][name].get<double>() - before["total"][name].get<double>();
+    }
+  };
+  void record_under_load(const fs::path& dir, std::vector<std::string> args, int seconds,
+                         LoadedRecording& r) {
+    args.insert(args.begin(), {"--pid", std::to_string(server_->pid()), "--children", "--output",
+                               dir.string()});
+    Recording rec(args);
+    ASSERT_TRUE(rec.started());
+    r.before = server_stats(port_);
+    ASSERT_NO_FATAL_FAILURE(run_wrk(port_, seconds, 64));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    r.after = server_stats(port_);
+    std::tie(r.code, r.out) = rec.interrupt();
+  }
+
+  // The lock profile's delay on the RNG mutex over the server's own clock around a contended
+  // lock() (rng_wait_ns).
+  static double rng_lock_ratio(const fs::path& dir, const LoadedRecording& r) {
+    const double truth = r.counter_delta("rng_wait_ns");
+    EXPECT_GT(truth, 1e6) << "the locked server showed no lock wait under load: no test";
+    ProfileQuery lock((dir / "lock.pb.gz").string());
+    EXPECT_TRUE(lock.ok()) << lock.error();
+    const auto by_lock = lock.total_by_label("delay", "lock");
+    EXPECT_TRUE(by_lock.count("tsrv::g_product_rng")) << r.out;
+    const double delay =
+        by_lock.count("tsrv::g_product_rng") ? static_cast<double>(by_lock.at("tsrv::g_product_rng")) : 0;
+    printf("measured: lock delay %.0f ns vs /stats rng_wait_ns %.0f (ratio %.4f)\n", delay, truth,
+           ratio(delay, truth));
+    return ratio(delay, truth);
+  }
+
   int port_ = 0;
   std::unique_ptr<ChildProcess> server_;
 };
@@ -273,38 +314,23 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   REQUIRE_ROOT_OR_SKIP();
   ASSERT_NO_FATAL_FAILURE(start_server("locked", 2, 8));
   const fs::path dir = fresh_dir("locked");
-  Recording rec({"--pid", std::to_string(server_->pid()), "--children", "--output", dir.string()});
-  ASSERT_TRUE(rec.started());
-  // Load only between the two /stats reads, so the counters' delta is what was recorded.
-  const nlohmann::json s0 = server_stats(port_);
-  ASSERT_NO_FATAL_FAILURE(run_wrk(port_, 5, 64));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const nlohmann::json s1 = server_stats(port_);
-  auto [code, out] = rec.interrupt();
-  ASSERT_EQ(code, 0) << out;
+  LoadedRecording r;
+  ASSERT_NO_FATAL_FAILURE(record_under_load(dir, {}, 5, r));
+  const std::string& out = r.out;
+  ASSERT_EQ(r.code, 0) << out;
   EXPECT_NE(out.find("stopped by SIGINT"), std::string::npos) << out;
+  const double bytes_truth = r.counter_delta("bytes_written");
 
-  const double wait_truth = s1["total"]["rng_wait_ns"].get<double>() - s0["total"]["rng_wait_ns"].get<double>();
-  const double bytes_truth =
-      s1["total"]["bytes_written"].get<double>() - s0["total"]["bytes_written"].get<double>();
-  ASSERT_GT(wait_truth, 1e6) << "the locked server showed no lock wait under load: no test";
-
-  ProfileQuery lock((dir / "lock.pb.gz").string());
-  ASSERT_TRUE(lock.ok()) << lock.error();
-  const auto by_lock = lock.total_by_label("delay", "lock");
-  ASSERT_TRUE(by_lock.count("tsrv::g_product_rng")) << out;
   // lock: time off CPU inside futex waits on the RNG mutex against the server's own clock
   // around a contended lock(). That clock also runs through the on-CPU part of each contended
   // lock() (the syscall's entry and exit, futex hashing, waits that return at once because
   // the lock changed hands), which the lock profile leaves to the cpu profile: 2.5-4% here.
   // Tolerance: 8% below, 2% above.
-  const double lock_ratio = ratio(by_lock.at("tsrv::g_product_rng"), wait_truth);
-  printf("measured: lock delay %.0f ns vs /stats rng_wait_ns %.0f (ratio %.4f)\n",
-         static_cast<double>(by_lock.at("tsrv::g_product_rng")), wait_truth, lock_ratio);
-  EXPECT_GE(lock_ratio, 0.92) << "profile " << by_lock.at("tsrv::g_product_rng") << " ns, /stats "
-                              << wait_truth;
-  EXPECT_LE(lock_ratio, 1.02) << "profile " << by_lock.at("tsrv::g_product_rng") << " ns, /stats "
-                              << wait_truth;
+  const double lock_ratio = rng_lock_ratio(dir, r);
+  EXPECT_GE(lock_ratio, 0.92);
+  EXPECT_LE(lock_ratio, 1.02);
+  ProfileQuery lock((dir / "lock.pb.gz").string());
+  ASSERT_TRUE(lock.ok()) << lock.error();
   // Lock waits come from sched_switch: no syscall tracepoint sends every syscall of the
   // machine through the kernel's slow entry path.
   const std::string points = read_json(dir / "summary.json")["attach_points"].dump();
@@ -368,28 +394,13 @@ TEST_F(ServerRecording, LockFallbackTimesFutexCallsFromEntryToExit) {
   REQUIRE_ROOT_OR_SKIP();
   ASSERT_NO_FATAL_FAILURE(start_server("locked", 2, 8));
   const fs::path dir = fresh_dir("lock-fallback");
-  Recording rec({"--pid", std::to_string(server_->pid()), "--children", "--profiles", "lock",
-                 "--force-raw-tp", "--output", dir.string()});
-  ASSERT_TRUE(rec.started());
-  const nlohmann::json s0 = server_stats(port_);
-  ASSERT_NO_FATAL_FAILURE(run_wrk(port_, 3, 64));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const nlohmann::json s1 = server_stats(port_);
-  auto [code, out] = rec.interrupt();
-  ASSERT_EQ(code, 0) << out;
+  LoadedRecording r;
+  ASSERT_NO_FATAL_FAILURE(
+      record_under_load(dir, {"--profiles", "lock", "--force-raw-tp"}, 3, r));
+  ASSERT_EQ(r.code, 0) << r.out;
   const std::string points = read_json(dir / "summary.json")["attach_points"].dump();
   EXPECT_NE(points.find("syscalls:sys_enter_futex"), std::string::npos) << points;
-  const double wait_truth =
-      s1["total"]["rng_wait_ns"].get<double>() - s0["total"]["rng_wait_ns"].get<double>();
-  ASSERT_GT(wait_truth, 1e6) << "the locked server showed no lock wait under load: no test";
-  ProfileQuery lock((dir / "lock.pb.gz").string());
-  ASSERT_TRUE(lock.ok()) << lock.error();
-  const auto by_lock = lock.total_by_label("delay", "lock");
-  ASSERT_TRUE(by_lock.count("tsrv::g_product_rng")) << out;
-  const double lock_ratio = ratio(by_lock.at("tsrv::g_product_rng"), wait_truth);
-  printf("measured: fallback lock delay %.0f ns vs /stats rng_wait_ns %.0f (ratio %.4f)\n",
-         static_cast<double>(by_lock.at("tsrv::g_product_rng")), wait_truth, lock_ratio);
-  EXPECT_NEAR(lock_ratio, 1.0, 0.05);
+  EXPECT_NEAR(rng_lock_ratio(dir, r), 1.0, 0.05);
   fs::remove_all(dir);
 }
 
