@@ -66,11 +66,10 @@ struct {
 /* The walk's state and its window: one page, with a spare word so the verifier can see that
  * a masked index plus one frame (saved bp, return address) stays inside. Words, not bytes:
  * frames are 8-byte aligned (16 on x86-64), and the compiler would read a u64 out of a byte
- * array a byte at a time. The state is
- * kept in the map value rather than on the BPF stack, so the verifier knows nothing of its
- * values: every iteration of the loop looks alike to it and is checked in a few hundred
- * instructions, without bpf_loop's callback call per frame (on hosts with return-stack
- * mitigations each return costs tens of ns). */
+ * array a byte at a time. The state is kept in the map value rather than on the BPF stack,
+ * so the verifier knows nothing of its values: every iteration of the loop looks alike to it
+ * and the walk verifies in a few hundred instructions, without bpf_loop's callback call per
+ * frame (on hosts with return-stack mitigations each return costs tens of ns). */
 struct chain_walk {
   __u64 base; /* user address of words[0] */
   __u64 len;  /* valid bytes in the window; 0: none */

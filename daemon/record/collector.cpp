@@ -2,8 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +12,7 @@
 #include "profile.h"
 #include "profile.skel.h"
 #include "record/profile_programs.h"
+#include "record/thread_slot_map.h"
 
 namespace waitprof {
 
@@ -123,37 +122,6 @@ void add_open_wait(const Start& start, uint64_t stop_ns, uint64_t min_block_ns,
   out.push_back(std::move(sample));
 }
 
-// The thread slots array (bpf/thread_slots.bpf.h), read through a read-only mapping.
-class ThreadSlots {
- public:
-  static Result<ThreadSlots> map(const bpf_map* slots) {
-    const size_t bytes = static_cast<size_t>(bpf_map__max_entries(slots)) *
-                         sizeof(waitprof_thread_slot);
-    const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    const size_t length = (bytes + page - 1) / page * page;
-    void* p = mmap(nullptr, length, PROT_READ, MAP_SHARED, bpf_map__fd(slots), 0);
-    if (p == MAP_FAILED) return errno_error("mapping the BPF thread_slots map");
-    return ThreadSlots(static_cast<const waitprof_thread_slot*>(p), length,
-                       bpf_map__max_entries(slots));
-  }
-  ThreadSlots(ThreadSlots&& o) noexcept : slots_(o.slots_), length_(o.length_), n_(o.n_) {
-    o.slots_ = nullptr;
-  }
-  ThreadSlots& operator=(ThreadSlots&&) = delete;
-  ~ThreadSlots() {
-    if (slots_) munmap(const_cast<waitprof_thread_slot*>(slots_), length_);
-  }
-  const waitprof_thread_slot* begin() const { return slots_; }
-  const waitprof_thread_slot* end() const { return slots_ + n_; }
-
- private:
-  ThreadSlots(const waitprof_thread_slot* slots, size_t length, size_t n)
-      : slots_(slots), length_(length), n_(n) {}
-  const waitprof_thread_slot* slots_;
-  size_t length_;
-  size_t n_;
-};
-
 // Samples with equal keys (a thread's running sum and what it handed to the map before)
 // become one; `out` is sorted.
 void merge_equal_keys(std::vector<RawSample>& out) {
@@ -212,7 +180,7 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
   auto lock = [&](const waitprof_lock_key& key) { return lock_sample(key, stacks); };
   // Each live thread's running sums, and its waits still open at the stop: that wait so far
   // is real waiting inside the window; dropping it would undercount exactly the longest.
-  Result<ThreadSlots> slots = ThreadSlots::map(skel.maps.thread_slots);
+  Result<ThreadSlotMap> slots = ThreadSlotMap::map(skel.maps.thread_slots);
   if (!slots) return slots.error();
   std::unordered_set<uint32_t> threads_with_slot;
   for (const waitprof_thread_slot& slot : *slots) {
