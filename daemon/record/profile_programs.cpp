@@ -134,7 +134,8 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
   const std::string switch_btf_label =
       std::string(offcpu && lock ? "offcpu and lock" : offcpu ? "offcpu" : "lock") +
       ": sched_switch (tp_btf)" +
-      (lock ? "; lock: threads blocked inside futex wait calls (futex, futex_wait, futex_waitv)"
+      (lock ? "; a lock wait is a thread blocked inside a futex wait call (futex, futex_wait, "
+              "futex_waitv)"
             : "");
   const Point points[] = {
       {p.switch_btf, switch_btf_label},
