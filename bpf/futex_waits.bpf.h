@@ -10,19 +10,6 @@
 
 #include "profile.h"
 
-#define FUTEX_WAIT_CMD 0
-#define FUTEX_LOCK_PI_CMD 6
-#define FUTEX_WAIT_BITSET_CMD 9
-#define FUTEX_WAIT_REQUEUE_PI_CMD 11
-#define FUTEX_LOCK_PI2_CMD 13
-#define FUTEX_CMD_MASK_BITS 127 /* ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME) */
-
-/* The futex(2) commands that wait (op with the private and clock flags masked off). */
-static __always_inline bool futex_cmd_waits(__u32 cmd) {
-  return cmd == FUTEX_WAIT_CMD || cmd == FUTEX_WAIT_BITSET_CMD || cmd == FUTEX_LOCK_PI_CMD ||
-         cmd == FUTEX_LOCK_PI2_CMD || cmd == FUTEX_WAIT_REQUEUE_PI_CMD;
-}
-
 /* futex_waitv names its words in a user array: the first one names the wait. */
 static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters) {
   struct futex_waitv first = {};
@@ -55,8 +42,8 @@ static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 
   return false;
 #endif
   if (nr == NR_FUTEX) {
-    __u32 cmd = (__u32)arg1 & FUTEX_CMD_MASK_BITS;
-    if (!futex_cmd_waits(cmd)) return false;
+    __u32 cmd = (__u32)arg1 & WAITPROF_FUTEX_CMD_MASK;
+    if (!waitprof_futex_cmd_waits(cmd)) return false;
     *uaddr = arg0;
     *op = cmd;
     return true;

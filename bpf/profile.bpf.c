@@ -536,8 +536,8 @@ static __always_inline void lock_exit(void) {
 
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct trace_event_raw_sys_enter *ctx) {
-  __u32 cmd = (__u32)ctx->args[1] & FUTEX_CMD_MASK_BITS;
-  if (futex_cmd_waits(cmd)) lock_enter(ctx, ctx->args[0], cmd);
+  __u32 cmd = (__u32)ctx->args[1] & WAITPROF_FUTEX_CMD_MASK;
+  if (waitprof_futex_cmd_waits(cmd)) lock_enter(ctx, ctx->args[0], cmd);
   return 0;
 }
 

@@ -66,6 +66,15 @@ struct waitprof_offcpu_start {
 #define WAITPROF_FUTEX2_WAIT 64
 #define WAITPROF_FUTEX2_WAITV 65
 
+/* The futex(2) commands that wait, after masking off FUTEX_PRIVATE_FLAG and
+ * FUTEX_CLOCK_REALTIME: the BPF side and the /proc seeding in user space decide alike. */
+#define WAITPROF_FUTEX_CMD_MASK 127
+static inline int waitprof_futex_cmd_waits(__u32 cmd) {
+  return cmd == 0 /* FUTEX_WAIT */ || cmd == 9 /* FUTEX_WAIT_BITSET */ ||
+         cmd == 6 /* FUTEX_LOCK_PI */ || cmd == 13 /* FUTEX_LOCK_PI2 */ ||
+         cmd == 11 /* FUTEX_WAIT_REQUEUE_PI */;
+}
+
 struct waitprof_lock_key {
   __u32 tgid;
   __u32 tid;

@@ -17,11 +17,6 @@ namespace waitprof {
 namespace {
 
 constexpr int32_t kFutexSyscall = 202;  // x86_64; the futex2 calls are not decoded here
-constexpr uint32_t kFutexCmdMask = 127;
-
-bool is_futex_wait_op(uint32_t cmd) {
-  return cmd == 0 || cmd == 6 || cmd == 9 || cmd == 11 || cmd == 13;
-}
 
 }  // namespace
 
@@ -75,8 +70,8 @@ Result<size_t> seed_waits_in_progress(const ProfilePrograms& programs,
       // before this write ran after /proc was read, and the collector ignores its seed.
       if (bpf_map_update_elem(offcpu_fd, &utid, &off, BPF_NOEXIST) == 0) ++seeded;
 
-      const auto cmd = static_cast<uint32_t>(sc->args[1]) & kFutexCmdMask;
-      if (sc->nr == kFutexSyscall && is_futex_wait_op(cmd)) {
+      const auto cmd = static_cast<uint32_t>(sc->args[1]) & WAITPROF_FUTEX_CMD_MASK;
+      if (sc->nr == kFutexSyscall && waitprof_futex_cmd_waits(cmd)) {
         waitprof_lock_start lock{};
         lock.start_ns = start_ns;
         lock.key.tgid = static_cast<__u32>(tgid);
