@@ -204,9 +204,18 @@ static __always_inline void add_count_total(void *map, const void *key, __u64 co
   __sync_fetch_and_add(&v->total, total);
 }
 
+/* Hands a thread's running sum (if any) to its profile map and empties it. A macro, like
+ * ADD_TO_SUM, because the three sums' key types differ. */
+#define FLUSH_SUM(map, sum, full_counter)                                                    \
+  do {                                                                                       \
+    if ((sum).value.count)                                                                   \
+      add_count_total(&(map), &(sum).key, (sum).value.count, (sum).value.total, full_counter); \
+    (sum).value.count = 0;                                                                   \
+  } while (0)
+
 /* Adds one event (a wait of `amount` ns, a send of `amount` bytes) to a thread's running sum
  * for its profile: kept there while the key repeats, handed to the profile map when it
- * changes. A macro because the three sums' key types differ. */
+ * changes. */
 #define ADD_TO_SUM(map, sum, event_key, amount, full_counter)                         \
   do {                                                                                \
     if ((sum).value.count && same_key(&(sum).key, &(event_key), sizeof(event_key))) { \
@@ -214,9 +223,7 @@ static __always_inline void add_count_total(void *map, const void *key, __u64 co
       (sum).value.total += (amount);                                                  \
       bump(WAITPROF_FOLDED_IN_SLOT);                                                  \
     } else {                                                                          \
-      if ((sum).value.count)                                                          \
-        add_count_total(&(map), &(sum).key, (sum).value.count, (sum).value.total,     \
-                        full_counter);                                                \
+      FLUSH_SUM(map, sum, full_counter);                                              \
       (sum).key = (event_key);                                                        \
       (sum).value.count = 1;                                                          \
       (sum).value.total = (amount);                                                   \
@@ -277,18 +284,9 @@ static __always_inline struct waitprof_thread_slot *claim_slot(__u32 tid) {
 static __noinline void thread_died(__u32 tid) {
   struct waitprof_thread_slot *slot = find_slot(tid);
   if (!slot) return;
-  if (slot->offcpu_sum.value.count)
-    add_count_total(&offcpu_waits, &slot->offcpu_sum.key, slot->offcpu_sum.value.count,
-                    slot->offcpu_sum.value.total, WAITPROF_DROP_OFFCPU_KEYS_FULL);
-  if (slot->lock_sum.value.count)
-    add_count_total(&lock_waits, &slot->lock_sum.key, slot->lock_sum.value.count,
-                    slot->lock_sum.value.total, WAITPROF_DROP_LOCK_KEYS_FULL);
-  if (slot->send_sum.value.count)
-    add_count_total(&sends, &slot->send_sum.key, slot->send_sum.value.count,
-                    slot->send_sum.value.total, WAITPROF_DROP_SEND_KEYS_FULL);
-  slot->offcpu_sum.value.count = 0;
-  slot->lock_sum.value.count = 0;
-  slot->send_sum.value.count = 0;
+  FLUSH_SUM(offcpu_waits, slot->offcpu_sum, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  FLUSH_SUM(lock_waits, slot->lock_sum, WAITPROF_DROP_LOCK_KEYS_FULL);
+  FLUSH_SUM(sends, slot->send_sum, WAITPROF_DROP_SEND_KEYS_FULL);
   slot->offcpu.start_ns = 0;
   slot->lock.start_ns = 0;
   __sync_lock_test_and_set(&slot->tid, 0); /* a full barrier: the slot is empty before free */
