@@ -10,10 +10,15 @@
 
 #include "profile.h"
 
-/* futex_waitv names its words in a user array: the first one names the wait. */
-static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters) {
+/* futex_waitv names its words in a user array: the first one names the wait. Read from the
+ * current task, or (task set: the sleepable iterator only, a constant at each call site) from
+ * another one. */
+static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters, struct task_struct *task) {
   struct futex_waitv first = {};
-  bpf_probe_read_user(&first, sizeof(first), (void *)waiters);
+  if (task)
+    bpf_copy_from_user_task(&first, sizeof(first), (void *)waiters, task, 0);
+  else
+    bpf_probe_read_user(&first, sizeof(first), (void *)waiters);
   return first.uaddr;
 }
 
@@ -29,9 +34,10 @@ static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters) {
 #define NR_FUTEX_WAIT 454
 
 /* Whether syscall `nr`, which the thread with these saved user registers is blocked in, is a
- * futex wait; if so, its futex word and op (enum of profile.h's lock key). */
+ * futex wait; if so, its futex word and op (enum of profile.h's lock key). task: as for
+ * futex_waitv_first_uaddr. */
 static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 *uaddr,
-                                          __u32 *op) {
+                                          __u32 *op, struct task_struct *task) {
   if (!regs || nr < 0) return false;
 #if defined(__TARGET_ARCH_x86)
   __u64 arg0 = regs->di, arg1 = regs->si;
@@ -54,7 +60,7 @@ static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 
     return true;
   }
   if (nr == NR_FUTEX_WAITV) {
-    *uaddr = futex_waitv_first_uaddr(arg0);
+    *uaddr = futex_waitv_first_uaddr(arg0, task);
     *op = WAITPROF_FUTEX2_WAITV;
     return true;
   }

@@ -10,6 +10,7 @@
 #include "maps.bpf.h"
 #include "proctree.h"
 #include "targets.bpf.h"
+#include "unwind_pids.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -54,13 +55,21 @@ static __always_inline int handle_fork(struct task_struct *parent, struct task_s
   if (child_tgid == parent_tgid) return 0; /* a new thread (CLONE_THREAD), not a process */
   if (!target_test(parent_tgid)) return 0;
   target_set(child_tgid);
+  /* The child maps what its parent does, and may run before user space hears of it. */
+  __u32 *space = bpf_map_lookup_elem(&unwind_pids, &parent_tgid);
+  if (space) bpf_map_update_elem(&unwind_pids, &child_tgid, space, BPF_ANY);
   emit(WAITPROF_PROC_FORK, child_tgid, parent_tgid);
   return 0;
 }
 
 static __always_inline int handle_exec(void) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  if (target_test(tgid)) emit(WAITPROF_PROC_EXEC, tgid, 0);
+  if (!target_test(tgid)) return 0;
+  /* The old image's mappings are gone; user space gives the new ones. */
+  bpf_map_delete_elem(&unwind_pids, &tgid);
+  __u64 *epoch = unwind_epoch_word();
+  if (epoch) __sync_fetch_and_add(epoch, 1);
+  emit(WAITPROF_PROC_EXEC, tgid, 0);
   return 0;
 }
 
@@ -68,7 +77,9 @@ static __always_inline int handle_exit(struct task_struct *task) {
   __u32 pid = BPF_CORE_READ(task, pid);
   __u32 tgid = BPF_CORE_READ(task, tgid);
   if (pid != tgid) return 0; /* only the thread-group leader's exit ends the process */
-  if (target_clear(tgid)) emit(WAITPROF_PROC_EXIT, tgid, 0);
+  if (!target_clear(tgid)) return 0;
+  bpf_map_delete_elem(&unwind_pids, &tgid);
+  emit(WAITPROF_PROC_EXIT, tgid, 0);
   return 0;
 }
 
@@ -93,3 +104,14 @@ int BPF_PROG(exit_btf, struct task_struct *task) { return handle_exit(task); }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exit_raw, struct task_struct *task) { return handle_exit(task); }
+
+/* Attached by user space to the dynamic loader's _dl_debug_state, which ld.so calls before
+ * and after it changes the list of loaded objects (at startup, dlopen, dlclose): the moment
+ * a debugger re-reads the link map, and ours to re-read a target's mappings. A uprobe traps
+ * on every hit, but this one is hit a few times per process start, not per event. */
+SEC("uprobe")
+int dl_debug_state(struct pt_regs *ctx) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (target_test(tgid)) emit(WAITPROF_PROC_MAPS, tgid, 0);
+  return 0;
+}

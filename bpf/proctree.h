@@ -17,6 +17,9 @@ enum waitprof_proc_event_kind {
   WAITPROF_PROC_FORK = 1, /* tgid joined the tree: forked by parent_tgid, a target */
   WAITPROF_PROC_EXEC = 2, /* a target replaced its image: its mappings changed */
   WAITPROF_PROC_EXIT = 3, /* a target's thread-group leader exited */
+  /* The dynamic loader changed a target's mappings: libraries loaded at startup or by
+   * dlopen, or unloaded (ld.so's _dl_debug_state, the hook debuggers use). */
+  WAITPROF_PROC_MAPS = 4,
 };
 
 struct waitprof_proc_event {

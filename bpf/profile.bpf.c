@@ -14,6 +14,7 @@
 #include "stack_store.bpf.h"
 #include "targets.bpf.h"
 #include "thread_slots.bpf.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -21,16 +22,24 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool kernel_stacks_cpu = true;
 const volatile bool kernel_stacks_wait = false; /* offcpu, lock, send */
 const volatile __u64 min_block_ns = 0;
-const volatile bool use_stack_memo = true;    /* off: --exact-stacks (walk every time) */
-const volatile bool verify_stack_memo = false; /* test hook: walk on every reuse, compare */
+/* User stacks by call-frame information (bpf/unwind.bpf.h); off (--unwind fp): the kernel's
+ * frame-pointer walk. */
+const volatile bool unwind_cfi = true;
+/* Test hook (--verify-stack-memo): every memo hit is walked too, and a differing stack counted. */
+const volatile bool verify_stack_memo = false;
 /* Which profiles sched_switch records: offcpu, and lock (waits that blocked inside a futex
  * wait call) unless the syscall tracepoints time them instead (the fallback without BTF). */
 const volatile bool record_offcpu = true;
+const volatile bool record_lock = true;
 const volatile bool lock_in_switch = true;
 
 /* Set by user space at the stop time, before the (slow) detach: from then on nothing is
  * charged, and user space charges the waits still open up to exactly that moment. */
 volatile bool stopped = false;
+/* seed_waits: when the waits it finds in progress are taken to begin (the recording's start,
+ * CLOCK_MONOTONIC), and how many it seeded. */
+volatile __u64 seed_start_ns = 0;
+volatile __u64 seeded_waits = 0;
 
 #define TASK_RUNNING_STATE 0x0000
 #define TASK_INTERRUPTIBLE_STATE 0x0001
@@ -138,58 +147,83 @@ static __always_inline __u64 kernel_stack(void *ctx, enum scratch_slot slot) {
   return walked_stack_key(walk_stack(ctx, 0, slot));
 }
 
-static __always_inline bool same_stack(const struct waitprof_stack *a,
-                                       const struct waitprof_stack *b) {
-  if (a->nr != b->nr) return false;
-  for (int i = 0; i < WAITPROF_MAX_STACK_DEPTH; i++) {
-    if (i >= a->nr) break;
-    if (a->ips[i] != b->ips[i]) return false;
-  }
-  return true;
-}
-
-/* A task's saved user registers (its pt_regs at kernel entry): where the kernel's user walk
- * starts and where the syscall number lives. The task is a BTF pointer to the current task,
- * or NULL where there is none (raw_tp): then so is the result. */
+/* A task's saved user registers (its pt_regs at kernel entry): where the user walk starts
+ * and where the syscall number lives. The task is a BTF pointer to the current task, or NULL
+ * where there is none (raw_tp): then so is the result. */
 static __always_inline struct pt_regs *user_regs_of(struct task_struct *task) {
   return task ? (struct pt_regs *)bpf_task_pt_regs(task) : 0;
 }
 
-/* The key of the current task's user stack in stacks (see stack_store.bpf.h).
- * have_regs: ip and bp are the registers the kernel's walk starts from. known: the key in the
- * thread's running sum, stored when that sum began (stacks are never removed while
- * recording): a thread repeating itself, the common case, skips the lookup. */
-static __always_inline __u64 user_stack_from(void *ctx, bool have_regs, __u64 ip, __u64 bp,
-                                             enum scratch_slot slot, __u64 known) {
-  __u64 hash = have_regs && use_stack_memo ? chain_hash(ip, bp, slot) : 0;
-  if (hash) {
-    __u64 key = stack_key(hash);
-    if (key == known && !verify_stack_memo) {
-      bump(WAITPROF_USER_STACK_REUSED);
-      return key;
-    }
-    struct waitprof_stack *stored = bpf_map_lookup_elem(&stacks, &key);
-    if (stored) {
-      bump(WAITPROF_USER_STACK_REUSED);
-      if (verify_stack_memo) {
-        struct waitprof_stack *walked = walk_stack(ctx, BPF_F_USER_STACK, slot);
-        if (walked && !same_stack(walked, stored)) bump(WAITPROF_USER_STACK_MISMATCHES);
-      }
-      return key;
-    }
-    struct waitprof_stack *walked = walk_stack(ctx, BPF_F_USER_STACK, slot);
-    return walked ? store_stack(walked, key) : WAITPROF_STACK_NONE;
+/* Where a user walk starts: the interrupted instruction and the stack and frame pointers. */
+struct user_regs {
+  __u64 ip, sp, bp;
+  bool valid; /* false: not at hand (raw_tp), the kernel walks from the current task's */
+};
+
+static __always_inline struct user_regs saved_user_regs(struct pt_regs *regs) {
+  struct user_regs r = {};
+#if defined(__TARGET_ARCH_x86)
+  if (regs) {
+    r.ip = regs->ip;
+    r.sp = regs->sp;
+    r.bp = regs->bp;
+    r.valid = true;
   }
-  return walked_stack_key(walk_stack(ctx, BPF_F_USER_STACK, slot));
+#endif
+  return r;
 }
 
-/* The user stack the kernel would walk from these saved registers (NULL: walk every time). */
-static __always_inline __u64 user_stack_at(void *ctx, struct pt_regs *regs,
-                                           enum scratch_slot slot, __u64 known) {
-#if defined(__TARGET_ARCH_x86)
-  if (regs) return user_stack_from(ctx, true, regs->ip, regs->bp, slot, known);
-#endif
-  return user_stack_from(ctx, false, 0, 0, slot, known);
+/* Stores a stack the walk produced under its key, unless it is there already. known: the key
+ * in the thread's running sum, stored when that sum began (stacks are never removed while
+ * recording): a thread repeating itself, the common case, skips the lookup. */
+static __always_inline __u64 keep_walked_stack(struct unwind_walk *w, __u64 known) {
+  bump(WAITPROF_UNWIND_WALKS);
+  percpu_add(&counters, WAITPROF_UNWIND_FRAMES, w->frames);
+  percpu_add(&counters, WAITPROF_UNWIND_FP_FRAMES, w->fp_frames);
+  percpu_add(&counters, WAITPROF_UNWIND_COPIES, w->copies);
+  if (w->space == UNWIND_NO_SPACE) bump(WAITPROF_UNWIND_NO_TABLES);
+  __u64 key = stack_key(w->hash);
+  if (key == known || bpf_map_lookup_elem(&stacks, &key)) {
+    bump(WAITPROF_USER_STACK_REUSED);
+    return key;
+  }
+  return store_stack(&w->out, key);
+}
+
+/* The key of the user stack of process tgid walked from these registers (by its modules'
+ * call-frame information, bpf/unwind.bpf.h), stored if new. thread: the thread's slot, whose
+ * memos stand in for a walk when the thread is back where it was (NULL for cpu samples: no
+ * slot, and rarely a repeat). Without registers, or with --unwind fp, the kernel walks by
+ * frame pointers. */
+static __always_inline __u64 user_stack_at(void *ctx, __u32 tgid, struct user_regs regs,
+                                           enum scratch_slot slot, __u64 known,
+                                           struct waitprof_thread_slot *thread) {
+  if (!regs.valid || !unwind_cfi) return walked_stack_key(walk_stack(ctx, BPF_F_USER_STACK, slot));
+  __u64 *epoch_word = unwind_epoch_word();
+  __u64 epoch = epoch_word ? *epoch_word : 0;
+  __u32 index = slot;
+  struct unwind_walk *w = bpf_map_lookup_elem(&unwind_walks, &index);
+  if (!w) return WAITPROF_STACK_NONE;
+  struct waitprof_stack_memo *memo =
+      thread ? unwind_memo_for(thread->memos, regs.ip, regs.sp, regs.bp, epoch) : 0;
+  if (memo && unwind_replay(w, memo)) {
+    bump(WAITPROF_USER_STACK_MEMO_HITS);
+    if (!verify_stack_memo) return memo->key;
+    w = unwind_user(tgid, regs.ip, regs.sp, regs.bp, (enum unwind_slot)slot, 0);
+    if (w && stack_key(w->hash) != memo->key) bump(WAITPROF_USER_STACK_MEMO_MISMATCHES);
+    return memo->key;
+  }
+  w = unwind_user(tgid, regs.ip, regs.sp, regs.bp, (enum unwind_slot)slot, 0);
+  if (!w) return WAITPROF_STACK_NONE;
+  __u64 key = keep_walked_stack(w, known);
+  if (thread && key != WAITPROF_STACK_NONE && unwind_memoizable(w)) {
+    /* The stale memo for these registers if there is one, else the next in turn. */
+    if (!memo) memo = &thread->memos[thread->memo_next++ & (WAITPROF_THREAD_MEMOS - 1)];
+    *memo = w->rec;
+    memo->epoch = epoch;
+    memo->key = key;
+  }
+  return key;
 }
 
 static __always_inline void add_count_total(void *map, const void *key, __u64 count,
@@ -300,26 +334,25 @@ int cpu_sample(struct bpf_perf_event_data *ctx) {
   __u32 tgid = id >> 32;
   if (!is_target(tgid)) return 0;
   bump(WAITPROF_SEEN_CPU_SAMPLES);
-  /* The kernel's user walk starts from the sampled registers when the tick hit user mode,
-   * else from the task's saved user registers. */
-  __u64 ip = 0, bp = 0;
-  bool have_regs = false;
+  /* The walk starts from the sampled registers when the tick hit user mode, else from the
+   * task's saved user registers. */
+  struct user_regs regs = {};
 #if defined(__TARGET_ARCH_x86)
   /* cs's slot is read whole: the context only allows 8-byte loads of saved registers. */
   __u64 cs = *(volatile __u64 *)&ctx->regs.cs;
   if (cs & 3) {
-    ip = ctx->regs.ip;
-    bp = ctx->regs.bp;
-    have_regs = true;
+    regs.ip = ctx->regs.ip;
+    regs.sp = ctx->regs.sp;
+    regs.bp = ctx->regs.bp;
+    regs.valid = true;
+  } else {
+    regs = saved_user_regs(user_regs_of(bpf_get_current_task_btf()));
   }
 #endif
   struct waitprof_cpu_key key = {
       .tgid = tgid,
       .tid = (__u32)id,
-      .user_stack = have_regs ? user_stack_from(ctx, true, ip, bp, SCRATCH_IRQ, WAITPROF_STACK_NONE)
-                              : user_stack_at(ctx, user_regs_of(bpf_get_current_task_btf()),
-                                              SCRATCH_IRQ,
-                                              WAITPROF_STACK_NONE),
+      .user_stack = user_stack_at(ctx, tgid, regs, SCRATCH_IRQ, WAITPROF_STACK_NONE, 0),
       .kernel_stack = kernel_stacks_cpu ? kernel_stack(ctx, SCRATCH_IRQ) : WAITPROF_STACK_NONE,
   };
   __u64 zero = 0;
@@ -415,15 +448,15 @@ static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state
    * what a program measures around its lock(). */
   __u64 uaddr = 0;
   __u32 op = 0;
-  bool lock_wait = lock_in_switch && futex_wait_in(regs, syscall, &uaddr, &op);
+  bool lock_wait = lock_in_switch && futex_wait_in(regs, syscall, &uaddr, &op, 0);
   if (!record_offcpu && !lock_wait) return;
   struct waitprof_thread_slot *slot = claim_slot(tid);
   if (!slot) return;
   end_untraced_wait(slot, now, runtime);
   slot->runtime_at_switch_out = runtime;
   __u64 user_stack = user_stack_at(
-      ctx, regs, SCRATCH_TASK,
-      record_offcpu ? slot->offcpu_sum.key.user_stack : slot->lock_sum.key.user_stack);
+      ctx, tgid, saved_user_regs(regs), SCRATCH_TASK,
+      record_offcpu ? slot->offcpu_sum.key.user_stack : slot->lock_sum.key.user_stack, slot);
   __u64 kernel = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE;
   if (record_offcpu) {
     struct waitprof_offcpu_key key = {
@@ -507,8 +540,8 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   struct waitprof_lock_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_at(ctx, user_regs_of(task), SCRATCH_TASK,
-                                  slot->lock_sum.key.user_stack),
+      .user_stack = user_stack_at(ctx, tgid, saved_user_regs(user_regs_of(task)), SCRATCH_TASK,
+                                  slot->lock_sum.key.user_stack, slot),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .uaddr = uaddr,
       .op = op,
@@ -559,7 +592,7 @@ int futex2_wait_exit(void *ctx) {
 
 SEC("tracepoint/syscalls/sys_enter_futex_waitv")
 int futex_waitv_enter(struct trace_event_raw_sys_enter *ctx) {
-  lock_enter(ctx, futex_waitv_first_uaddr(ctx->args[0]), WAITPROF_FUTEX2_WAITV);
+  lock_enter(ctx, futex_waitv_first_uaddr(ctx->args[0], 0), WAITPROF_FUTEX2_WAITV);
   return 0;
 }
 
@@ -587,8 +620,8 @@ static __always_inline void count_send(void *ctx, long bytes) {
   struct waitprof_send_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_at(ctx, user_regs_of(task), SCRATCH_TASK,
-                                  slot->send_sum.key.user_stack),
+      .user_stack = user_stack_at(ctx, tgid, saved_user_regs(user_regs_of(task)), SCRATCH_TASK,
+                                  slot->send_sum.key.user_stack, slot),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
   };
   ADD_TO_SUM(sends, slot->send_sum, key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
@@ -619,5 +652,58 @@ int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx) {
       ctx->protocol != IPPROTO_TCP_PROTO)
     return 0;
   count_send(ctx, ctx->ret);
+  return 0;
+}
+
+/* ---- waits already in progress when recording began ----
+ * Run once by user space right after the attach, over every task of the machine: a target
+ * thread blocked since before then (an idle worker in epoll_wait, a thread parked on a lock)
+ * would otherwise count nothing until it next runs. Its wait is seeded as beginning at
+ * seed_start_ns, with the stack its saved registers give, walked as any other but reading
+ * the thread's memory rather than the current task's (hence sleepable). A thread that has
+ * claimed a slot has run since the attach: its own switch-out started its wait. */
+SEC("iter.s/task")
+int seed_waits(struct bpf_iter__task *ctx) {
+  struct task_struct *task = ctx->task;
+  if (!task) return 0;
+  __u32 tgid = task->tgid;
+  if (!is_target(tgid)) return 0;
+  __u32 tid = task->pid;
+  unsigned int task_state = task->__state;
+  if (!(task_state & (TASK_INTERRUPTIBLE_STATE | TASK_UNINTERRUPTIBLE_STATE))) return 0;
+  if (find_slot(tid)) return 0;
+  struct pt_regs *regs = user_regs_of(task);
+  __s32 syscall = regs_syscall(regs);
+  __u64 user_stack = WAITPROF_STACK_BEFORE_START;
+  if (unwind_cfi) {
+    struct user_regs r = saved_user_regs(regs);
+    struct unwind_walk *w =
+        r.valid ? unwind_user(tgid, r.ip, r.sp, r.bp, UNWIND_SLOT_ITER, task) : 0;
+    if (w && w->frames) {
+      __u64 key = keep_walked_stack(w, WAITPROF_STACK_NONE);
+      if (key != WAITPROF_STACK_NONE) user_stack = key;
+    }
+  }
+  __u64 kernel = WAITPROF_STACK_NONE;
+  if (record_offcpu) {
+    struct waitprof_offcpu_start off = {
+        .start_ns = seed_start_ns,
+        .key = {.tgid = tgid, .tid = tid, .user_stack = user_stack, .kernel_stack = kernel,
+                .syscall = syscall, .state = offcpu_state(false, task_state)},
+    };
+    if (bpf_map_update_elem(&seeded_offcpu, &tid, &off, BPF_NOEXIST) == 0)
+      __sync_fetch_and_add(&seeded_waits, 1);
+  }
+  __u64 uaddr = 0;
+  __u32 op = 0;
+  if (record_lock && futex_wait_in(regs, syscall, &uaddr, &op, task)) {
+    struct waitprof_lock_start lock = {
+        .start_ns = seed_start_ns,
+        .key = {.tgid = tgid, .tid = tid, .user_stack = user_stack, .kernel_stack = kernel,
+                .uaddr = uaddr, .op = op},
+    };
+    if (bpf_map_update_elem(&seeded_lock, &tid, &lock, BPF_NOEXIST) == 0)
+      __sync_fetch_and_add(&seeded_waits, 1);
+  }
   return 0;
 }

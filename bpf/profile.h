@@ -7,6 +7,8 @@
 #include <linux/types.h>
 #endif
 
+#include "unwind.h"
+
 /* Frames kept per stack; the stack map's value size is this times 8 bytes. */
 #define WAITPROF_MAX_STACK_DEPTH 127
 /* Distinct (thread, stack, …) keys each profile aggregates before counting drops. */
@@ -24,8 +26,23 @@
 /* Distinct stacks kept (user space may resize before load). */
 #define WAITPROF_MAX_STACKS 65536
 
+/* Why a user walk ended, in the high half of waitprof_stack.nr. */
+enum waitprof_stack_end {
+  WAITPROF_STACK_END_UNKNOWN = 0,   /* the kernel's frame-pointer walk: it does not say */
+  WAITPROF_STACK_END_ENTRY = 1,     /* CFI marks the outermost frame (clone3, _start) */
+  WAITPROF_STACK_END_FP_ZERO = 2,   /* a frame-pointer chain ended (bp 0: the outermost frame
+                                     * of code with frame pointers, or a lost bp) */
+  WAITPROF_STACK_END_UNREADABLE = 3, /* stack memory the walk could not read */
+  WAITPROF_STACK_END_LOST = 4,      /* a caller that cannot be (its CFA did not move up, its
+                                     * return address is no user address, a rule the walk
+                                     * does not follow) */
+  WAITPROF_STACK_END_DEPTH = 5,     /* WAITPROF_MAX_STACK_DEPTH frames */
+};
+#define WAITPROF_STACK_FRAMES(nr) ((__u32)(nr))
+#define WAITPROF_STACK_END(nr) ((__u32)((nr) >> 32))
+
 struct waitprof_stack {
-  __u64 nr; /* frames in ips */
+  __u64 nr; /* frames in ips; the high 32 bits: enum waitprof_stack_end */
   __u64 ips[WAITPROF_MAX_STACK_DEPTH]; /* leaf first, as bpf_get_stack stores them */
 };
 
@@ -110,7 +127,10 @@ struct waitprof_count_total {
  * writes; a profile map sees a sum only when its key changes or the thread dies. User space
  * reads the slots after the stop for the sums and the waits still open. Only the thread
  * itself and its own switch-in touch its slot, never at once, so plain loads and stores do. */
-#define WAITPROF_THREAD_SLOT_BITS 15 /* default: 32768 live target threads; --thread-slots */
+#define WAITPROF_THREAD_SLOT_BITS 13 /* default: 8192 live target threads; --thread-slots */
+/* Stacks a thread's slot remembers (waitprof_stack_memo): an event loop's wait, a contended
+ * lock, the send path and one more, each reused while the thread comes back to it. */
+#define WAITPROF_THREAD_MEMOS 4
 #define WAITPROF_THREAD_SLOT_BITS_MAX 22
 #define WAITPROF_THREAD_SLOT_PROBES 8 /* a thread's slot is one of 8 from its home slot on */
 
@@ -131,15 +151,18 @@ struct waitprof_send_sum {
 
 struct waitprof_thread_slot {
   __u32 tid; /* owner; 0: free */
-  __u32 pad;
+  __u32 memo_next; /* the memo a new stack replaces: round robin */
   struct waitprof_offcpu_start offcpu; /* start_ns 0: not off CPU */
   struct waitprof_lock_start lock;     /* start_ns 0: not in a futex wait */
   struct waitprof_offcpu_sum offcpu_sum;
   struct waitprof_lock_sum lock_sum;
   struct waitprof_send_sum send_sum;
   __u64 runtime_at_switch_out; /* the thread's sum_exec_runtime then: see end_untraced_wait */
-  __u64 pad_to_cache_lines[1]; /* 256 bytes: neighbours on other CPUs share no line */
-};
+  __u64 pad_to_cache_lines[1]; /* 256 bytes so far: a cache-line multiple */
+  /* The thread's last stacks, with what their walks read (unwind.h): a thread that waits or
+   * sends again from where it did before is not walked again. */
+  struct waitprof_stack_memo memos[WAITPROF_THREAD_MEMOS];
+}; /* 1 KiB: neighbours on other CPUs share no line */
 
 /* Per-CPU counters, indexes into `counters`: events each program saw for targets (for the
  * summary and progress) and everything that was dropped instead of failing silently. */
@@ -159,12 +182,20 @@ enum waitprof_counter {
    * because it interrupted one on the same CPU (cpu_sample runs in the timer interrupt), or
    * the allocator had no memory at hand. The sample keeps its place, without the stack. */
   WAITPROF_DROP_STACK_STORE_FAILED = 11,
-  WAITPROF_USER_STACK_REUSED = 12,      /* found in stacks by its chain hash: no walk */
-  WAITPROF_USER_STACK_MISMATCHES = 13,  /* verify mode: a reused stack differed from a walk */
-  WAITPROF_SEEN_TARGET_SWITCHES = 14,   /* sched_switch events with a target on either side */
-  WAITPROF_FOLDED_IN_SLOT = 15, /* waits and sends added to their thread's running sum */
-  WAITPROF_UNTRACED_SWITCH_INS = 16, /* waits whose end the kernel did not trace: derived */
-  WAITPROF_COUNTERS = 17,
+  WAITPROF_USER_STACK_REUSED = 12,      /* walked user stack already stored: not stored again */
+  WAITPROF_SEEN_TARGET_SWITCHES = 13,   /* sched_switch events with a target on either side */
+  WAITPROF_FOLDED_IN_SLOT = 14, /* waits and sends added to their thread's running sum */
+  WAITPROF_UNTRACED_SWITCH_INS = 15, /* waits whose end the kernel did not trace: derived */
+  WAITPROF_UNWIND_FRAMES = 16,    /* user frames the walk produced */
+  WAITPROF_UNWIND_FP_FRAMES = 17, /* of them, unwound by frame pointers: no CFI for the pc */
+  /* User walks of a process whose mappings user space had not given the walk yet (just
+   * exec'd, or its address space did not fit): frame pointers only. */
+  WAITPROF_UNWIND_NO_TABLES = 18,
+  WAITPROF_USER_STACK_MEMO_HITS = 19, /* user stacks taken from the thread's memo: no walk */
+  WAITPROF_UNWIND_WALKS = 20,  /* user stacks walked (by CFI and frame pointers) */
+  WAITPROF_UNWIND_COPIES = 21, /* stack pages those walks copied */
+  WAITPROF_USER_STACK_MEMO_MISMATCHES = 22, /* verify mode: a memo hit whose walk differed */
+  WAITPROF_COUNTERS = 23,
 };
 
 #endif

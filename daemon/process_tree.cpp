@@ -2,9 +2,13 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 
+#include <elf.h>
+
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "bpf_support.h"
@@ -63,10 +67,52 @@ Result<std::unique_ptr<ProcessTree>> ProcessTree::open(bool follow_children, Eve
   tree->events_ = ring_buffer__new(bpf_map__fd(tree->skel_->maps.proc_events), on_ring_event,
                                    &tree->on_event_, nullptr);
   if (!tree->events_) return libbpf_error("opening the proc_events ring buffer", errno);
+  tree->attach_loader_hook();
   return tree;
 }
 
+namespace {
+
+// The dynamic loader this system's programs use: our own PT_INTERP, read from our program
+// headers in memory (a uprobe attaches to the file's inode, so every path to it is the same
+// probe).
+std::string system_loader() {
+  const auto* phdrs = reinterpret_cast<const Elf64_Phdr*>(getauxval(AT_PHDR));
+  const size_t count = getauxval(AT_PHNUM);
+  if (!phdrs) return {};
+  uintptr_t bias = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (phdrs[i].p_type == PT_PHDR) bias = reinterpret_cast<uintptr_t>(phdrs) - phdrs[i].p_vaddr;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (phdrs[i].p_type == PT_INTERP) return reinterpret_cast<const char*>(bias + phdrs[i].p_vaddr);
+  }
+  return {};
+}
+
+}  // namespace
+
+// Without the hook a target's mappings are re-read at fork and exec only: libraries the
+// loader maps after exec would be unwound by frame pointers and lose their names once the
+// process is gone. So a failure is reported, not fatal.
+void ProcessTree::attach_loader_hook() {
+  const std::string loader = system_loader();
+  if (loader.empty()) {
+    loader_hook_ = "none (no dynamic loader named in /proc/self/exe)";
+    return;
+  }
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = "_dl_debug_state");
+  loader_link_ = bpf_program__attach_uprobe_opts(skel_->progs.dl_debug_state, -1, loader.c_str(),
+                                                 0, &opts);
+  if (!loader_link_) {
+    loader_hook_ = "none (uprobe on " + loader + ":_dl_debug_state: " + std::strerror(errno) + ")";
+    return;
+  }
+  loader_hook_ = "uprobe on " + loader + ":_dl_debug_state";
+}
+
 ProcessTree::~ProcessTree() {
+  bpf_link__destroy(loader_link_);
   ring_buffer__free(events_);
   if (target_words_) munmap(target_words_, kTargetBytes);
   proctree_bpf__destroy(skel_);
@@ -119,6 +165,10 @@ int ProcessTree::event_fd() const {
 
 int ProcessTree::targets_map_fd() const {
   return bpf_map__fd(skel_->maps.targets);
+}
+
+int ProcessTree::unwind_pids_map_fd() const {
+  return bpf_map__fd(skel_->maps.unwind_pids);
 }
 
 }  // namespace waitprof

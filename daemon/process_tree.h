@@ -15,6 +15,7 @@
 
 struct proctree_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 namespace waitprof {
 
@@ -38,12 +39,18 @@ class ProcessTree {
   int event_fd() const;
 
   const std::string& attach_mode() const { return attach_mode_; }
+  // How the tree learns of libraries a target loads: "uprobe on <ld.so>:_dl_debug_state", or
+  // why it cannot (then only forks and execs re-read a target's mappings).
+  const std::string& loader_hook() const { return loader_hook_; }
   std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> drops() const;
   int targets_map_fd() const;
+  // tgid → unwind address space (bpf/unwind_pids.bpf.h), shared with profile.bpf.o.
+  int unwind_pids_map_fd() const;
 
  private:
   ProcessTree() = default;
   Status add_one(pid_t tgid);
+  void attach_loader_hook();
 
   // The targets bitmap (bpf/targets.bpf.h), mapped into our memory: BPF sets bits of forked
   // children concurrently, so ours must be atomic read-modify-writes on the same words.
@@ -53,6 +60,8 @@ class ProcessTree {
   EventFn on_event_;
   bool follow_children_ = false;
   std::string attach_mode_;
+  std::string loader_hook_;
+  bpf_link* loader_link_ = nullptr;
 };
 
 }  // namespace waitprof

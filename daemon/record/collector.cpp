@@ -24,24 +24,29 @@ class StackReader {
  public:
   explicit StackReader(int fd) : fd_(fd) {}
 
-  // Leaf first, as bpf_get_stack stores them; empty for the reserved keys (no stack, waiting
-  // since before the recording).
-  const std::vector<uint64_t>& get(uint64_t key) {
-    static const std::vector<uint64_t> kEmpty;
+  struct Stack {
+    std::vector<uint64_t> ips;  // leaf first, as bpf_get_stack stores them
+    uint32_t end = WAITPROF_STACK_END_UNKNOWN;
+  };
+
+  // Empty for the reserved keys (no stack, waiting since before the recording).
+  const Stack& get(uint64_t key) {
+    static const Stack kEmpty;
     if (key <= WAITPROF_STACK_BEFORE_START) return kEmpty;
     auto [it, inserted] = cache_.try_emplace(key);
     if (!inserted) return it->second;
     waitprof_stack stack{};
     if (bpf_map_lookup_elem(fd_, &key, &stack) == 0) {
-      const size_t n = std::min<size_t>(stack.nr, WAITPROF_MAX_STACK_DEPTH);
-      it->second.assign(stack.ips, stack.ips + n);
+      const size_t n = std::min<size_t>(WAITPROF_STACK_FRAMES(stack.nr), WAITPROF_MAX_STACK_DEPTH);
+      it->second.ips.assign(stack.ips, stack.ips + n);
+      it->second.end = WAITPROF_STACK_END(stack.nr);
     }
     return it->second;
   }
 
  private:
   int fd_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> cache_;
+  std::unordered_map<uint64_t, Stack> cache_;
 };
 
 // How long a wait still open at stop_ns has lasted, or 0 when it is not to be charged: the
@@ -78,8 +83,10 @@ RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
   s.kind = kind;
   s.tgid = key.tgid;
   s.tid = key.tid;
-  s.user_stack = stacks.get(key.user_stack);
-  s.kernel_stack = stacks.get(key.kernel_stack);
+  const StackReader::Stack& user = stacks.get(key.user_stack);
+  s.user_stack = user.ips;
+  s.user_stack_end = user.end;
+  s.kernel_stack = stacks.get(key.kernel_stack).ips;
   s.began_before_recording = key.user_stack == WAITPROF_STACK_BEFORE_START;
   s.user_stack_missing = key.user_stack == WAITPROF_STACK_NONE;
   return s;

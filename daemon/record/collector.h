@@ -20,6 +20,7 @@ struct RawSample {
   uint32_t tid = 0;
   std::vector<uint64_t> user_stack;    // leaf first; empty when the walk failed
   std::vector<uint64_t> kernel_stack;  // leaf first; empty unless requested
+  uint32_t user_stack_end = 0;         // enum waitprof_stack_end: why the walk ended there
   bool user_stack_missing = false;     // the BPF side had no stack id (collision, failure)
   bool began_before_recording = false;  // seeded from /proc: no stack was ever seen
   int32_t syscall = -1;                // offcpu

@@ -144,6 +144,7 @@ perftools::profiles::Profile build_profile(ProfileKind kind, const std::vector<R
     totals.total += value;
     totals.total_by_pid[s.tgid] += value;
     if (s.user_stack_missing) totals.missing_user_stack_total += value;
+    if (!s.user_stack.empty()) totals.total_by_stack_end[s.user_stack_end] += value;
     if (first_user < frames.size() && frames[first_user].module) {
       totals.leaf_module_total[frames[first_user].module->path] += value;
     }

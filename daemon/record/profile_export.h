@@ -35,8 +35,12 @@ struct ProfileTotals {
   uint64_t count = 0;    // first sample type: samples, switches, contentions, calls
   uint64_t total = 0;    // second: cpu ns, delay ns, bytes
   // Value (second type) whose leaf user frame lies in each module other than the main
-  // executable: where callers may be missing when that module has no frame pointers.
+  // executable: with --unwind fp, where callers may be missing when that module has no
+  // frame pointers.
   std::map<std::string, uint64_t> leaf_module_total;
+  // Value by why its user stack ended (enum waitprof_stack_end): with --unwind cfi, how much
+  // reaches the thread's entry and what stopped the rest.
+  std::map<uint32_t, uint64_t> total_by_stack_end;
   uint64_t missing_user_stack_total = 0;
   std::map<uint32_t, uint64_t> total_by_pid;
 };

@@ -26,26 +26,34 @@ int perf_event_open(perf_event_attr* attr, int cpu) {
 }  // namespace
 
 Result<std::unique_ptr<ProfilePrograms>> ProfilePrograms::open(const RecordOptions& options,
-                                                              int targets_map_fd) {
+                                                              const Shared& shared) {
   const bool btf = !options.force_raw_tp && kernel_has_btf_tracepoint("sched_switch");
   const bool want_send = options.wants(ProfileKind::kSend);
-  // fexit reports what tcp_sendmsg returned; kernels without it (or that refuse tracing
-  // programs, like this project's hosts) only fail at load or attach, so try and fall back.
+  // fexit reports what tcp_sendmsg returned, and the sleepable task iterator seeds the waits
+  // in progress with their stacks; kernels without them (or that refuse fexit, like this
+  // project's hosts) only fail at load or attach, so try and fall back, one at a time.
   bool send_fexit = want_send && !options.force_send_tracepoint;
+  bool seed_iterator = !options.force_proc_seeding;
   for (;;) {
     std::unique_ptr<ProfilePrograms> programs(new ProfilePrograms());
-    Status s = programs->load(options, targets_map_fd, send_fexit, btf);
+    Status s = programs->load(options, shared, send_fexit, btf, seed_iterator);
+    if (s && shared.before_attach) s = shared.before_attach(*programs);
     if (s) s = programs->attach(options);
     if (s) return programs;
-    if (!send_fexit) return s.error();
-    send_fexit = false;
+    if (send_fexit) {
+      send_fexit = false;
+    } else if (seed_iterator) {
+      seed_iterator = false;
+    } else {
+      return s.error();
+    }
   }
 }
 
 namespace {
 
-// vm.mmap_min_addr: below it no user page can exist, so the stack memo may end a frame chain
-// there without the fault (bpf/stack_memo.bpf.h). 0 (nothing assumed) when unreadable.
+// vm.mmap_min_addr: below it no user page can exist, so the user walk may end a frame chain
+// there without the fault (bpf/unwind.bpf.h). 0 (nothing assumed) when unreadable.
 uint64_t mmap_min_addr() {
   Result<std::string> text = read_text_file("/proc/sys/vm/mmap_min_addr");
   if (!text) return 0;
@@ -54,16 +62,16 @@ uint64_t mmap_min_addr() {
 
 }  // namespace
 
-Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, bool send_fexit,
-                             bool btf) {
+Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
+                             bool send_fexit, bool btf, bool seed_iterator) {
   skel_ = profile_bpf__open();
   if (!skel_) return libbpf_error("opening profile.bpf.o", errno);
   skel_->rodata->kernel_stacks_cpu = true;
   skel_->rodata->kernel_stacks_wait = options.kernel_stacks;
   skel_->rodata->min_block_ns = options.min_block_ns();
-  skel_->rodata->use_stack_memo = !options.exact_stacks;
+  skel_->rodata->unwind_cfi = options.unwind == UnwindMode::kCfi;
   skel_->rodata->verify_stack_memo = options.verify_stack_memo;
-  skel_->rodata->memo_min_user_addr = mmap_min_addr();
+  skel_->rodata->unwind_min_user_addr = mmap_min_addr();
 
   const bool cpu = options.wants(ProfileKind::kCpu);
   const bool offcpu = options.wants(ProfileKind::kOffcpu);
@@ -75,8 +83,11 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
   const bool lock_in_switch = lock && btf;
   const bool lock_by_syscalls = lock && !btf;
   skel_->rodata->record_offcpu = offcpu;
+  skel_->rodata->record_lock = lock;
   skel_->rodata->lock_in_switch = lock_in_switch;
   auto& p = skel_->progs;
+  seed_iterator_ = seed_iterator && (offcpu || lock);
+  bpf_program__set_autoload(p.seed_waits, seed_iterator_);
   bpf_program__set_autoload(p.cpu_sample, cpu);
   bpf_program__set_autoload(p.switch_btf, (offcpu || lock) && btf);
   bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
@@ -112,12 +123,31 @@ Status ProfilePrograms::load(const RecordOptions& options, int targets_map_fd, b
     }
     skel_->rodata->thread_slot_bits = static_cast<__u32>(__builtin_ctz(options.thread_slots));
   }
-  if (int err = bpf_map__reuse_fd(skel_->maps.targets, targets_map_fd); err) {
+  if (int err = bpf_map__reuse_fd(skel_->maps.targets, shared.targets_map_fd); err) {
     return libbpf_error("sharing the targets map with profile.bpf.o", err);
+  }
+  if (int err = bpf_map__reuse_fd(skel_->maps.unwind_pids, shared.unwind_pids_map_fd); err) {
+    return libbpf_error("sharing the unwind_pids map with profile.bpf.o", err);
+  }
+  unwind_pids_fd_ = shared.unwind_pids_map_fd;
+  unwind_capacity_ = shared.unwind_capacity;
+  const struct {
+    bpf_map* map;
+    uint32_t entries;
+  } unwind_maps[] = {{skel_->maps.unwind_spaces, unwind_capacity_.spaces},
+                     {skel_->maps.unwind_modules, unwind_capacity_.modules},
+                     {skel_->maps.unwind_pages, unwind_capacity_.pages},
+                     {skel_->maps.unwind_rows, unwind_capacity_.rows},
+                     {skel_->maps.unwind_rules, unwind_capacity_.rules}};
+  for (const auto& m : unwind_maps) {
+    if (int err = bpf_map__set_max_entries(m.map, m.entries); err) {
+      return libbpf_error(std::string("sizing the ") + bpf_map__name(m.map) + " map", err);
+    }
   }
   if (int err = profile_bpf__load(skel_); err) {
     return libbpf_error(std::string("loading profile.bpf.o into the kernel") +
-                            (send_fexit ? " (with fexit/tcp_sendmsg)" : ""),
+                            (send_fexit ? " (with fexit/tcp_sendmsg)" : "") +
+                            (seed_iterator_ ? " (with the iter.s/task wait seeding)" : ""),
                         err);
   }
   return {};
@@ -217,6 +247,38 @@ std::array<uint64_t, WAITPROF_COUNTERS> ProfilePrograms::counters() const {
   std::array<uint64_t, WAITPROF_COUNTERS> total{};
   std::copy(sums.begin(), sums.end(), total.begin());
   return total;
+}
+
+UnwindMapFds ProfilePrograms::unwind_map_fds() const {
+  UnwindMapFds fds;
+  fds.spaces = bpf_map__fd(skel_->maps.unwind_spaces);
+  fds.modules = bpf_map__fd(skel_->maps.unwind_modules);
+  fds.pages = bpf_map__fd(skel_->maps.unwind_pages);
+  fds.rows = bpf_map__fd(skel_->maps.unwind_rows);
+  fds.rules = bpf_map__fd(skel_->maps.unwind_rules);
+  fds.pids = unwind_pids_fd_;
+  return fds;
+}
+
+Result<size_t> ProfilePrograms::seed_waits(uint64_t start_ns) {
+  skel_->bss->seed_start_ns = start_ns;
+  bpf_link* link = bpf_program__attach_iter(skel_->progs.seed_waits, nullptr);
+  if (!link) return libbpf_error("attaching the wait-seeding task iterator", errno);
+  const int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd < 0) {
+    bpf_link__destroy(link);
+    return libbpf_error("starting the wait-seeding task iterator", fd);
+  }
+  // The program writes no output: reading to the end runs it over every task.
+  char buf[256];
+  ssize_t n = 0;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
+  }
+  const int err = n < 0 ? errno : 0;
+  close(fd);
+  bpf_link__destroy(link);
+  if (err) return errno_error("running the wait-seeding task iterator", err);
+  return static_cast<size_t>(skel_->bss->seeded_waits);
 }
 
 std::vector<std::pair<std::string, uint32_t>> ProfilePrograms::program_ids() const {

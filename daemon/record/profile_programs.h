@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "profile.h"  // bpf/: keys and counters shared with the kernel side
 #include "record/record_options.h"
+#include "unwind/unwind_tables.h"
 #include "util/result.h"
 
 struct profile_bpf;
@@ -19,9 +21,18 @@ namespace waitprof {
 
 class ProfilePrograms {
  public:
-  // targets_map_fd: ProcessTree's map, shared so both objects see one set of targets.
+  // What the programs share with ProcessTree's object, so both see one set of targets and
+  // one tgid → unwind address space map, and how big the unwind tables must be.
+  struct Shared {
+    int targets_map_fd = -1;
+    int unwind_pids_map_fd = -1;
+    UnwindCapacity unwind_capacity;
+    // Runs once the programs are loaded, before they are attached: where the unwind tables
+    // are written, so no event is walked without them. May run again if a fallback reloads.
+    std::function<Status(const ProfilePrograms&)> before_attach;
+  };
   static Result<std::unique_ptr<ProfilePrograms>> open(const RecordOptions& options,
-                                                       int targets_map_fd);
+                                                       const Shared& shared);
   ~ProfilePrograms();
   ProfilePrograms(const ProfilePrograms&) = delete;
   ProfilePrograms& operator=(const ProfilePrograms&) = delete;
@@ -37,10 +48,21 @@ class ProfilePrograms {
   int sample_period_ns() const { return sample_period_ns_; }
   // BPF program ids, for bpftool and bpf_stats ("offcpu" → id).
   std::vector<std::pair<std::string, uint32_t>> program_ids() const;
+  // The unwind tables' maps, for UnwindTables::attach.
+  UnwindMapFds unwind_map_fds() const;
+  const UnwindCapacity& unwind_capacity() const { return unwind_capacity_; }
+
+  // Whether this kernel took the task iterator that seeds the waits in progress at the start
+  // (sleepable iterators: 5.18+); if not, seed_waits_in_progress reads /proc instead.
+  bool can_seed_waits() const { return seed_iterator_; }
+  // Runs it: every target thread blocked now gets a wait from start_ns, with its stack.
+  // Returns how many waits it seeded.
+  Result<size_t> seed_waits(uint64_t start_ns);
 
  private:
   ProfilePrograms() = default;
-  Status load(const RecordOptions& options, int targets_map_fd, bool send_fexit, bool btf);
+  Status load(const RecordOptions& options, const Shared& shared, bool send_fexit, bool btf,
+              bool seed_iterator);
   Status attach(const RecordOptions& options);
   Status open_cpu_clock(int frequency_hz);
   void detach();
@@ -50,6 +72,9 @@ class ProfilePrograms {
   std::vector<int> perf_fds_;
   std::vector<std::string> attach_points_;
   int sample_period_ns_ = 0;
+  int unwind_pids_fd_ = -1;
+  UnwindCapacity unwind_capacity_;
+  bool seed_iterator_ = false;
 };
 
 }  // namespace waitprof

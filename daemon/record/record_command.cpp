@@ -28,6 +28,7 @@
 #include "record/target_registry.h"
 #include "record/wait_seeding.h"
 #include "symbolize/symbolizer.h"
+#include "unwind/unwind_tables.h"
 #include "util/atomic_file.h"
 
 namespace waitprof {
@@ -165,8 +166,8 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
                   "Distinct stacks (user and kernel) kept; memory grows with the stacks seen")
       ->check(CLI::Range(1024, 4 * 1024 * 1024));
   sub->add_option("--thread-slots", options.thread_slots,
-                  "Target threads alive at once that can be recorded (a power of two, 256 "
-                  "bytes each; default 32768)")
+                  "Target threads alive at once that can be recorded (a power of two, 1 KiB "
+                  "each; default 8192)")
       ->check(CLI::Range(2u, 1u << WAITPROF_THREAD_SLOT_BITS_MAX))
       ->check(CLI::Validator(
           [](const std::string& text) -> std::string {
@@ -174,9 +175,15 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
             return (n & (n - 1)) == 0 ? "" : "must be a power of two";
           },
           "POWER OF TWO"));
-  sub->add_flag("--exact-stacks", options.exact_stacks,
-                "Let the kernel walk the user stack at every wait instead of reusing the "
-                "thread's previous stack when its frame chain hashes the same (slower)");
+  static const std::map<std::string, UnwindMode> kUnwindByName{
+      {"cfi", UnwindMode::kCfi}, {"fp", UnwindMode::kFramePointers}};
+  sub->add_option("--unwind", options.unwind,
+                  "User stacks: cfi follows each module's .eh_frame/.debug_frame, through code "
+                  "without frame pointers (Debian's libc, most packaged servers), as gdb does; "
+                  "fp is the kernel's frame-pointer walk, which loses the caller of such code")
+      ->transform(CLI::CheckedTransformer(kUnwindByName, CLI::ignore_case))
+      ->default_str("cfi");
+  sub->add_flag("--force-proc-seeding", options.force_proc_seeding)->group("");
   sub->add_flag("--verify-stack-memo", options.verify_stack_memo)->group("");
   // For tests of the fallbacks on kernels that have the preferred attach points.
   sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
@@ -194,7 +201,9 @@ Status run_record(const RecordOptions& options) {
   for (const std::string& m : *mounted) fprintf(stderr, "waitprof: mounted %s\n", m.c_str());
 
   Symbolizer symbolizer;
-  TargetRegistry registry(symbolizer);
+  UnwindTables unwind;
+  const bool cfi = options.unwind == UnwindMode::kCfi;
+  TargetRegistry registry(symbolizer, cfi ? &unwind : nullptr);
   Result<std::unique_ptr<ProcessTree>> tree = ProcessTree::open(
       options.children, [&registry](const waitprof_proc_event& e) { registry.on_event(e); });
   if (!tree) return tree.error();
@@ -208,16 +217,28 @@ Status run_record(const RecordOptions& options) {
   }
   for (pid_t pid : initial_targets) registry.add_existing(pid);
 
-  Result<std::unique_ptr<ProfilePrograms>> programs =
-      ProfilePrograms::open(options, (*tree)->targets_map_fd());
+  ProfilePrograms::Shared shared;
+  shared.targets_map_fd = (*tree)->targets_map_fd();
+  shared.unwind_pids_map_fd = (*tree)->unwind_pids_map_fd();
+  shared.unwind_capacity = unwind.capacity();
+  if (cfi) {
+    shared.before_attach = [&unwind, &shared](const ProfilePrograms& p) {
+      return unwind.attach(p.unwind_map_fds(), shared.unwind_capacity);
+    };
+  }
+  Result<std::unique_ptr<ProfilePrograms>> programs = ProfilePrograms::open(options, shared);
   if (!programs) return programs.error();
 
   RecordOutcome outcome;
   outcome.start_unix_ns = realtime_ns();
   const uint64_t start_ns = monotonic_ns();
-  Result<size_t> seeded = seed_waits_in_progress(**programs, initial_targets, start_ns);
+  Result<size_t> seeded = (*programs)->can_seed_waits()
+                              ? (*programs)->seed_waits(start_ns)
+                              : seed_waits_in_progress(**programs, initial_targets, start_ns);
   if (!seeded) return seeded.error();
   outcome.waits_seeded = *seeded;
+  outcome.waits_seeded_by = (*programs)->can_seed_waits() ? "task iterator" : "/proc";
+  outcome.unwind_cfi = cfi;
   // Blocked before the line that invites Ctrl-C, so no signal can kill the recording.
   StopSignals signals;
   if (signals.fd() < 0) return errno_error("creating a signalfd for SIGINT/SIGTERM");
@@ -267,11 +288,13 @@ Status run_record(const RecordOptions& options) {
   outcome.attach_points = (*programs)->attach_points();
   outcome.attach_points.insert(outcome.attach_points.begin(),
                                "targets: sched_process_fork/exec/exit (" +
-                                   (*tree)->attach_mode() + ")");
+                                   (*tree)->attach_mode() + "); libraries: " +
+                                   (*tree)->loader_hook());
   outcome.sample_period_ns = (*programs)->sample_period_ns();
   outcome.counters = (*programs)->counters();
   outcome.proctree_drops = (*tree)->drops();
   outcome.program_ids = (*programs)->program_ids();
+  outcome.unwind = unwind.stats();
 
   Result<std::vector<RawSample>> samples =
       collect_samples(**programs, stop_ns, options.min_block_ns());

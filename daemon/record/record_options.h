@@ -14,6 +14,8 @@ enum class ProfileKind { kCpu, kOffcpu, kLock, kSend };
 inline constexpr ProfileKind kAllProfiles[] = {ProfileKind::kCpu, ProfileKind::kOffcpu,
                                               ProfileKind::kLock, ProfileKind::kSend};
 
+enum class UnwindMode { kCfi, kFramePointers };
+
 // File stem and flag name: "cpu" → cpu.pb.gz.
 const char* profile_name(ProfileKind kind);
 
@@ -29,10 +31,13 @@ struct RecordOptions {
   uint64_t min_block_us = 0;  // offcpu and lock waits shorter than this are not recorded
   uint32_t stack_map_entries = 0;  // 0: the BPF default
   uint32_t thread_slots = 0;       // live target threads tracked at once; 0: the BPF default
-  bool exact_stacks = false;  // walk every wait's user stack: no reuse (bpf/stack_memo.bpf.h)
-  bool verify_stack_memo = false;  // test hook: walk on every reuse and count disagreements
+  // User stacks: by the modules' call-frame information (bpf/unwind.bpf.h), or by the
+  // kernel's frame-pointer walk.
+  UnwindMode unwind = UnwindMode::kCfi;
+  bool verify_stack_memo = false;  // test hook: walk on every memo hit and count disagreements
   bool force_raw_tp = false;       // test hook: use the raw_tp fallback even where tp_btf works
   bool force_send_tracepoint = false;  // test hook: skip the fexit attempt
+  bool force_proc_seeding = false;  // test hook: seed waits from /proc, not the BPF iterator
 
   bool wants(ProfileKind kind) const;
   uint64_t min_block_ns() const { return min_block_us * 1000; }

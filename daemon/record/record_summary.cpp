@@ -61,6 +61,27 @@ std::vector<std::pair<std::string, double>> leaf_library_shares(const ProfileTot
 
 }  // namespace
 
+const char* stack_end_name(uint32_t end) {
+  switch (end) {
+    case WAITPROF_STACK_END_ENTRY: return "thread entry";
+    case WAITPROF_STACK_END_FP_ZERO: return "end of a frame-pointer chain";
+    case WAITPROF_STACK_END_UNREADABLE: return "unreadable stack memory";
+    case WAITPROF_STACK_END_LOST: return "a caller that could not be found";
+    case WAITPROF_STACK_END_DEPTH: return "the depth limit";
+    default: return "unknown (frame-pointer walk)";
+  }
+}
+
+double entry_share(const ProfileTotals& t) {
+  uint64_t walked = 0;
+  for (const auto& [end, value] : t.total_by_stack_end) walked += value;
+  if (walked == 0) return 0;
+  auto it = t.total_by_stack_end.find(WAITPROF_STACK_END_ENTRY);
+  return it == t.total_by_stack_end.end()
+             ? 0
+             : static_cast<double>(it->second) / static_cast<double>(walked);
+}
+
 std::vector<std::string> record_warnings(const RecordOutcome& outcome) {
   std::vector<std::string> w;
   for (const DropName& d : kDrops) {
@@ -75,15 +96,44 @@ std::vector<std::string> record_warnings(const RecordOutcome& outcome) {
                 " target processes exited during the recording; what they did before is included");
   }
   for (const auto& [kind, totals] : outcome.totals) {
-    for (const auto& [module, share] : leaf_library_shares(totals)) {
-      if (share < 0.01) continue;
+    if (!outcome.unwind_cfi) {
+      for (const auto& [module, share] : leaf_library_shares(totals)) {
+        if (share < 0.01) continue;
+        char line[512];
+        snprintf(line, sizeof(line),
+                 "%s: %.0f%% of the value has its leaf in %s; if it lacks frame pointers the "
+                 "frame that called into it is missing (--unwind cfi finds it)",
+                 profile_name(kind), share * 100, module.c_str());
+        w.push_back(line);
+      }
+      continue;
+    }
+    // Stacks that stop short of the thread's entry, by cause, where they are 1% or more.
+    uint64_t walked = 0;
+    for (const auto& [end, value] : totals.total_by_stack_end) walked += value;
+    for (const auto& [end, value] : totals.total_by_stack_end) {
+      const double share = walked ? static_cast<double>(value) / static_cast<double>(walked) : 0;
+      if (end == WAITPROF_STACK_END_ENTRY || share < 0.01) continue;
       char line[512];
-      snprintf(line, sizeof(line),
-               "%s: %.0f%% of the value has its leaf in %s; if it lacks frame pointers the "
-               "frame that called into it is missing",
-               profile_name(kind), share * 100, module.c_str());
+      snprintf(line, sizeof(line), "%s: %.0f%% of the value has stacks that end at %s, before "
+               "the thread's entry", profile_name(kind), share * 100, stack_end_name(end));
       w.push_back(line);
     }
+  }
+  const UnwindStats& u = outcome.unwind;
+  for (const UnwindModuleStats& m : u.modules) {
+    if (!m.has_table && m.no_table_reason == "the unwind tables are full") {
+      w.push_back(m.path + ": no unwind table (the tables are full): its frames were unwound by "
+                  "frame pointers");
+    }
+  }
+  if (u.processes_without_space) {
+    w.push_back(std::to_string(u.processes_without_space) +
+                " processes had no room in the unwind tables: unwound by frame pointers");
+  }
+  if (uint64_t n = outcome.counters[WAITPROF_UNWIND_NO_TABLES]) {
+    w.push_back(std::to_string(n) + " user walks of a process whose mappings were not known "
+                "yet (just exec'd): unwound by frame pointers");
   }
   return w;
 }
@@ -128,10 +178,35 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
                  {"peak_rss_bytes", outcome.peak_rss_bytes},
                  {"unique_stacks", outcome.unique_stacks},
                  {"samples", outcome.raw_samples}};
-  j["stack_memo"] = {{"enabled", !options.exact_stacks},
-                     {"verify", options.verify_stack_memo},
-                     {"hits", outcome.counters[WAITPROF_USER_STACK_REUSED]},
-                     {"mismatches", outcome.counters[WAITPROF_USER_STACK_MISMATCHES]}};
+  const UnwindStats& u = outcome.unwind;
+  json modules = json::array();
+  for (const UnwindModuleStats& m : u.modules) {
+    json jm = {{"path", m.path},           {"rows", m.rows},
+               {"table_bytes", m.table_bytes}, {"build_ms", m.build_ms},
+               {"has_table", m.has_table}};
+    if (!m.has_table) jm["no_table_reason"] = m.no_table_reason;
+    modules.push_back(std::move(jm));
+  }
+  j["unwind"] = {
+      {"mode", outcome.unwind_cfi ? "cfi" : "fp"},
+      {"frames", outcome.counters[WAITPROF_UNWIND_FRAMES]},
+      {"frame_pointer_frames", outcome.counters[WAITPROF_UNWIND_FP_FRAMES]},
+      {"walks_without_tables", outcome.counters[WAITPROF_UNWIND_NO_TABLES]},
+      {"walks", outcome.counters[WAITPROF_UNWIND_WALKS]},
+      {"stack_pages_copied", outcome.counters[WAITPROF_UNWIND_COPIES]},
+      {"memo_hits", outcome.counters[WAITPROF_USER_STACK_MEMO_HITS]},
+      {"memo_mismatches", outcome.counters[WAITPROF_USER_STACK_MEMO_MISMATCHES]},
+      {"stacks_already_stored", outcome.counters[WAITPROF_USER_STACK_REUSED]},
+      {"build_ms", u.build_ms},
+      {"rows", {{"used", u.rows_used}, {"capacity", u.capacity.rows}}},
+      {"pages", {{"used", u.pages_used}, {"capacity", u.capacity.pages}}},
+      {"rules", {{"used", u.rules_used}, {"capacity", u.capacity.rules}}},
+      {"address_spaces", {{"used", u.spaces_used}, {"capacity", u.capacity.spaces}}},
+      {"processes_without_space", u.processes_without_space},
+      {"mappings_left_out", u.mappings_left_out},
+      {"modules", modules},
+  };
+  j["waits_in_progress_at_start_by"] = outcome.waits_seeded_by;
   json profiles = json::object();
   for (const auto& [kind, t] : outcome.totals) {
     json by_pid = json::object();
@@ -147,7 +222,11 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
         {"total_by_pid", by_pid},
         {"missing_user_stack_total", t.missing_user_stack_total},
         {"leaf_in_shared_library_share", leaf},
+        {"user_stacks_reaching_thread_entry_share", entry_share(t)},
     };
+    json ends = json::object();
+    for (const auto& [end, value] : t.total_by_stack_end) ends[stack_end_name(end)] = value;
+    profiles[profile_name(kind)]["total_by_user_stack_end"] = ends;
     json top = json::array();
     if (auto it = outcome.top_stacks.find(kind); it != outcome.top_stacks.end()) {
       for (const TopStack& s : it->second) {

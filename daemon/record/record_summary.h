@@ -13,6 +13,7 @@
 #include "proctree.h"
 #include "record/profile_export.h"
 #include "record/record_options.h"
+#include "unwind/unwind_tables.h"
 
 namespace waitprof {
 
@@ -39,7 +40,10 @@ struct RecordOutcome {
   std::map<ProfileKind, ProfileTotals> totals;
   std::map<ProfileKind, std::vector<TopStack>> top_stacks;
   std::vector<std::pair<std::string, uint32_t>> program_ids;
-  size_t waits_seeded = 0;  // waits in progress at the start, from /proc
+  size_t waits_seeded = 0;  // waits in progress at the start
+  std::string waits_seeded_by;  // "task iterator" (with stacks) or "/proc" (without)
+  bool unwind_cfi = true;       // --unwind cfi
+  UnwindStats unwind;           // tables built for the targets' modules
   // Export: from the stop until every profile and flamegraph is written.
   double export_seconds = 0;
   int64_t peak_rss_bytes = 0;  // of the whole waitprof process (getrusage)
@@ -49,6 +53,10 @@ struct RecordOutcome {
 
 // Warnings a user must see: drops, possibly truncated stacks, targets that exited.
 std::vector<std::string> record_warnings(const RecordOutcome& outcome);
+// "thread entry", "frame-pointer chain end", … for an enum waitprof_stack_end.
+const char* stack_end_name(uint32_t end);
+// The share of a profile's value whose user stacks reach the thread's entry.
+double entry_share(const ProfileTotals& t);
 // One comment line per attach point and drop kind, for every pprof file.
 std::vector<std::string> profile_comments(const RecordOutcome& outcome);
 nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& outcome);

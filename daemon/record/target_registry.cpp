@@ -4,7 +4,9 @@
 #include <string>
 
 #include "proc_scan.h"
+#include "symbolize/maps_snapshot.h"
 #include "symbolize/symbolizer.h"
+#include "unwind/unwind_tables.h"
 #include "util/read_file.h"
 
 namespace waitprof {
@@ -22,13 +24,19 @@ std::string read_comm(const std::string& path) {
 }  // namespace
 
 void TargetRegistry::remember(pid_t tgid, pid_t parent) {
+  Result<std::string> text = read_maps(tgid);
+  if (text) {
+    const MapsSnapshot maps = make_maps_snapshot(*text);
+    symbolizer_.remember(tgid, maps);
+    if (unwind_) unwind_->set_process(tgid, maps);
+    processes_[tgid].mapped = true;
+    return;
+  }
   // A child may be gone before user space hears of its fork; it ran the parent's image.
-  if (!symbolizer_.remember(tgid)) {
-    if (parent > 0) {
-      symbolizer_.inherit(tgid, parent);
-    } else {
-      unsymbolizable_.insert(tgid);
-    }
+  if (parent > 0) {
+    symbolizer_.inherit(tgid, parent);
+  } else if (!processes_[tgid].mapped) {
+    unsymbolizable_.insert(tgid);
   }
 }
 
@@ -57,7 +65,13 @@ void TargetRegistry::on_event(const waitprof_proc_event& event) {
       remember(tgid, 0);
       break;
     }
+    case WAITPROF_PROC_MAPS: {
+      // Read now, while the process lives: once it is gone its libraries could not be named.
+      remember(tgid, 0);
+      break;
+    }
     case WAITPROF_PROC_EXIT: {
+      if (unwind_) unwind_->forget_process(tgid);
       auto it = processes_.find(tgid);
       if (it != processes_.end() && it->second.alive) {
         it->second.alive = false;

@@ -15,14 +15,17 @@
 namespace waitprof {
 
 class Symbolizer;
+class UnwindTables;
 
 class TargetRegistry {
  public:
-  explicit TargetRegistry(Symbolizer& symbolizer) : symbolizer_(symbolizer) {}
+  // unwind: where each process's mappings go for the BPF walk; null with --unwind fp.
+  TargetRegistry(Symbolizer& symbolizer, UnwindTables* unwind)
+      : symbolizer_(symbolizer), unwind_(unwind) {}
 
   // A process that was a target from the start (a --pid or a child alive at attach).
   void add_existing(pid_t tgid);
-  // News from proctree.bpf.c.
+  // News from proctree.bpf.c: forks, execs, exits, and libraries the loader mapped.
   void on_event(const waitprof_proc_event& event);
   // At the end, for processes still alive: re-read mappings (libraries loaded since) and
   // thread names.
@@ -43,11 +46,15 @@ class TargetRegistry {
   struct Process {
     std::string name;
     bool alive = true;
+    bool mapped = false;  // its mappings were read at least once
   };
+  // Snapshots tgid's mappings for the symbolizer and the unwind tables; a child gone before
+  // its maps could be read inherits its parent's (parent > 0).
   void remember(pid_t tgid, pid_t parent);
   void read_thread_names(pid_t tgid);
 
   Symbolizer& symbolizer_;
+  UnwindTables* unwind_;
   std::map<pid_t, Process> processes_;
   std::map<std::pair<pid_t, pid_t>, std::string> thread_names_;
   std::set<pid_t> unsymbolizable_;

@@ -72,17 +72,20 @@ MapsSnapshot make_maps_snapshot(std::string_view maps_text) {
   };
   std::vector<Line> all;
   std::vector<size_t> files;  // indexes into all of the file-backed lines
+  std::optional<MapEntry> vdso;
   while (!maps_text.empty()) {
     const size_t nl = maps_text.find('\n');
     const std::string_view text = maps_text.substr(0, nl);
     maps_text.remove_prefix(nl == std::string_view::npos ? maps_text.size() : nl + 1);
     auto entry = parse_maps_line(text);
     if (!entry) continue;
+    if (entry->path == "[vdso]") vdso = *entry;
     if (entry->file_backed()) files.push_back(all.size());
     all.push_back(Line{std::move(*entry), text});
   }
 
   MapsSnapshot snap;
+  snap.vdso = std::move(vdso);
   auto keep = [&snap](MapEntry e, std::string_view text) {
     snap.dwfl_text.append(text).push_back('\n');
     if (e.executable) {

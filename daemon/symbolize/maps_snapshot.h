@@ -51,6 +51,8 @@ struct MapsSnapshot {
   // or after an upgrade is not taken for this one). Equal keys resolve every code address
   // identically, whatever heap, stacks or data files differ.
   std::string key;
+  // The kernel's vDSO ("[vdso]"): code without a file, the same image in every process.
+  std::optional<MapEntry> vdso;
 
   // The entry covering addr, or null.
   const MapEntry* find(uint64_t addr) const;

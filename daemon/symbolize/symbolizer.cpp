@@ -36,11 +36,14 @@ struct Symbolizer::Impl {
   Status remember(pid_t pid) {
     auto text = read_maps(pid);
     if (!text.ok()) return text.error();
-    MapsSnapshot snap = make_maps_snapshot(*text);
-    std::shared_ptr<AddressSpace>& space = spaces[snap.key];
-    if (!space) space = std::make_shared<AddressSpace>(std::move(snap));
-    by_pid[pid] = space;
+    remember(pid, make_maps_snapshot(*text));
     return Status::ok_status();
+  }
+
+  void remember(pid_t pid, const MapsSnapshot& snap) {
+    std::shared_ptr<AddressSpace>& space = spaces[snap.key];
+    if (!space) space = std::make_shared<AddressSpace>(snap);
+    by_pid[pid] = space;
   }
 
   void load_kernel() {
@@ -65,6 +68,10 @@ Symbolizer::~Symbolizer() = default;
 
 Status Symbolizer::remember(pid_t pid) {
   return impl_->remember(pid);
+}
+
+void Symbolizer::remember(pid_t pid, const MapsSnapshot& maps) {
+  impl_->remember(pid, maps);
 }
 
 void Symbolizer::inherit(pid_t child, pid_t parent) {

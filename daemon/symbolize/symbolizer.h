@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "symbolize/frame.h"
+#include "symbolize/maps_snapshot.h"
 #include "util/result.h"
 
 namespace waitprof {
@@ -31,6 +32,8 @@ class Symbolizer {
   // seen and again after it execs. Returns an error when /proc/PID/maps can't be read (or is
   // empty: a zombie or kernel thread); pid's previous snapshot, if any, is kept then.
   Status remember(pid_t pid);
+  // The same, from a snapshot the caller already took.
+  void remember(pid_t pid, const MapsSnapshot& maps);
   // A forked child whose maps could not be read (it exited at once): use the parent's.
   // Replaces any snapshot of child; remembers parent first if it has none.
   void inherit(pid_t child, pid_t parent);
