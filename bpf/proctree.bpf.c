@@ -16,6 +16,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool follow_children = false;
 
+/* `record -- COMMAND`: the forked child becomes a target when it execs the command, not
+ * before: until then it runs waitprof's image, waiting to be released, and those waits are
+ * neither the command's nor symbolizable against what it maps after exec. Set by user space
+ * through the mmapped .bss; 0 when nothing is launched. */
+volatile __u32 launch_tgid = 0;
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 256 * 1024);
@@ -64,6 +70,10 @@ static __always_inline int handle_fork(struct task_struct *parent, struct task_s
 
 static __always_inline int handle_exec(void) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (launch_tgid && tgid == launch_tgid) {
+    target_set(tgid);
+    launch_tgid = 0;
+  }
   if (!target_test(tgid)) return 0;
   /* The old image's mappings are gone; user space gives the new ones. */
   bpf_map_delete_elem(&unwind_pids, &tgid);

@@ -206,6 +206,7 @@ static __always_inline __u64 user_stack_at(void *ctx, __u32 tgid, struct user_re
   if (!w) return WAITPROF_STACK_NONE;
   struct waitprof_stack_memo *memo =
       thread ? unwind_memo_for(thread->memos, regs.ip, regs.sp, regs.bp, epoch) : 0;
+  if (thread) thread->walk_short_of_entry = 0;
   if (memo && unwind_replay(w, memo)) {
     bump(WAITPROF_USER_STACK_MEMO_HITS);
     if (!verify_stack_memo) return memo->key;
@@ -216,6 +217,7 @@ static __always_inline __u64 user_stack_at(void *ctx, __u32 tgid, struct user_re
   w = unwind_user(tgid, regs.ip, regs.sp, regs.bp, (enum unwind_slot)slot, 0);
   if (!w) return WAITPROF_STACK_NONE;
   __u64 key = keep_walked_stack(w, known);
+  if (thread) thread->walk_short_of_entry = w->end != WAITPROF_STACK_END_ENTRY;
   if (thread && key != WAITPROF_STACK_NONE && unwind_memoizable(w)) {
     /* The stale memo for these registers if there is one, else the next in turn. */
     if (!memo) memo = &thread->memos[thread->memo_next++ & (WAITPROF_THREAD_MEMOS - 1)];
@@ -655,41 +657,52 @@ int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx) {
   return 0;
 }
 
-/* ---- waits already in progress when recording began ----
- * Run once by user space right after the attach, over every task of the machine: a target
+/* ---- waits walked again from the sleepable task iterator ----
+ * Run by user space over every task of the machine: reading a blocked thread's memory needs
+ * bpf_copy_from_user_task, so these walks are sleepable. */
+
+/* The stack of a blocked task from its saved registers, stored; NONE when it cannot be walked
+ * (or, when tables_needed, its process still has no unwind tables). */
+static __always_inline __u64 blocked_task_stack(struct task_struct *task, __u32 tgid,
+                                                struct pt_regs *regs, bool tables_needed,
+                                                __u32 *end) {
+  struct user_regs r = saved_user_regs(regs);
+  if (!r.valid || !unwind_cfi) return WAITPROF_STACK_NONE;
+  struct unwind_walk *w = unwind_user(tgid, r.ip, r.sp, r.bp, UNWIND_SLOT_ITER, task);
+  if (!w || !w->frames || (tables_needed && w->space == UNWIND_NO_SPACE))
+    return WAITPROF_STACK_NONE;
+  *end = w->end;
+  return keep_walked_stack(w, WAITPROF_STACK_NONE);
+}
+
+static __always_inline bool task_blocked(struct task_struct *task) {
+  return task->__state & (TASK_INTERRUPTIBLE_STATE | TASK_UNINTERRUPTIBLE_STATE);
+}
+
+/* Waits already in progress when recording began, run once right after the attach: a target
  * thread blocked since before then (an idle worker in epoll_wait, a thread parked on a lock)
  * would otherwise count nothing until it next runs. Its wait is seeded as beginning at
- * seed_start_ns, with the stack its saved registers give, walked as any other but reading
- * the thread's memory rather than the current task's (hence sleepable). A thread that has
- * claimed a slot has run since the attach: its own switch-out started its wait. */
+ * seed_start_ns, with its stack. A thread that has claimed a slot has run since the attach:
+ * its own switch-out started its wait. */
 SEC("iter.s/task")
 int seed_waits(struct bpf_iter__task *ctx) {
   struct task_struct *task = ctx->task;
   if (!task) return 0;
   __u32 tgid = task->tgid;
-  if (!is_target(tgid)) return 0;
+  if (!is_target(tgid) || !task_blocked(task)) return 0;
   __u32 tid = task->pid;
-  unsigned int task_state = task->__state;
-  if (!(task_state & (TASK_INTERRUPTIBLE_STATE | TASK_UNINTERRUPTIBLE_STATE))) return 0;
   if (find_slot(tid)) return 0;
   struct pt_regs *regs = user_regs_of(task);
   __s32 syscall = regs_syscall(regs);
-  __u64 user_stack = WAITPROF_STACK_BEFORE_START;
-  if (unwind_cfi) {
-    struct user_regs r = saved_user_regs(regs);
-    struct unwind_walk *w =
-        r.valid ? unwind_user(tgid, r.ip, r.sp, r.bp, UNWIND_SLOT_ITER, task) : 0;
-    if (w && w->frames) {
-      __u64 key = keep_walked_stack(w, WAITPROF_STACK_NONE);
-      if (key != WAITPROF_STACK_NONE) user_stack = key;
-    }
-  }
+  __u32 end = 0;
+  __u64 user_stack = blocked_task_stack(task, tgid, regs, false, &end);
+  if (user_stack == WAITPROF_STACK_NONE) user_stack = WAITPROF_STACK_BEFORE_START;
   __u64 kernel = WAITPROF_STACK_NONE;
   if (record_offcpu) {
     struct waitprof_offcpu_start off = {
         .start_ns = seed_start_ns,
         .key = {.tgid = tgid, .tid = tid, .user_stack = user_stack, .kernel_stack = kernel,
-                .syscall = syscall, .state = offcpu_state(false, task_state)},
+                .syscall = syscall, .state = offcpu_state(false, task->__state)},
     };
     if (bpf_map_update_elem(&seeded_offcpu, &tid, &off, BPF_NOEXIST) == 0)
       __sync_fetch_and_add(&seeded_waits, 1);
@@ -705,5 +718,35 @@ int seed_waits(struct bpf_iter__task *ctx) {
     if (bpf_map_update_elem(&seeded_lock, &tid, &lock, BPF_NOEXIST) == 0)
       __sync_fetch_and_add(&seeded_waits, 1);
   }
+  return 0;
+}
+
+/* Set by user space before it runs rewalk_waits: the process whose unwind tables it has just
+ * published, and how many waits were walked again. */
+volatile __u32 rewalk_tgid = 0;
+volatile __u64 rewalked_waits = 0;
+
+/* Waits of process rewalk_tgid whose stacks fell short of their thread's entry, walked by
+ * frame pointers because some of its tables were not there yet (a program exec'd, blocked at
+ * once, and stays blocked: `sleep 60` under `record -- sh -c …`): walked again now that more
+ * are. The wait keeps its start; only its
+ * stack changes, if it is still the same wait when the walk is done. */
+SEC("iter.s/task")
+int rewalk_waits(struct bpf_iter__task *ctx) {
+  struct task_struct *task = ctx->task;
+  if (!task || task->tgid != rewalk_tgid || !task_blocked(task)) return 0;
+  struct waitprof_thread_slot *slot = find_slot(task->pid);
+  if (!slot || !slot->walk_short_of_entry) return 0;
+  __u64 offcpu_start = slot->offcpu.start_ns, lock_start = slot->lock.start_ns;
+  if (!offcpu_start && !lock_start) return 0;
+  __u32 end = 0;
+  __u64 key = blocked_task_stack(task, task->tgid, user_regs_of(task), true, &end);
+  if (key == WAITPROF_STACK_NONE) return 0;
+  /* One aligned store each: a switch-in closing the wait reads the old key or the new. */
+  if (offcpu_start && slot->offcpu.start_ns == offcpu_start) slot->offcpu.key.user_stack = key;
+  if (lock_start && slot->lock.start_ns == lock_start) slot->lock.key.user_stack = key;
+  /* Still short (the loader has more to map): the next change of tables tries again. */
+  slot->walk_short_of_entry = end != WAITPROF_STACK_END_ENTRY;
+  __sync_fetch_and_add(&rewalked_waits, 1);
   return 0;
 }

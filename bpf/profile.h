@@ -158,7 +158,11 @@ struct waitprof_thread_slot {
   struct waitprof_lock_sum lock_sum;
   struct waitprof_send_sum send_sum;
   __u64 runtime_at_switch_out; /* the thread's sum_exec_runtime then: see end_untraced_wait */
-  __u64 pad_to_cache_lines[1]; /* 256 bytes so far: a cache-line multiple */
+  /* The open wait's stack did not reach its thread's entry: walked before user space had
+   * given its process all its unwind tables (just exec'd, a library just mapped). When its
+   * tables change, rewalk_waits walks it again. */
+  __u32 walk_short_of_entry;
+  __u32 pad; /* 256 bytes so far: a cache-line multiple */
   /* The thread's last stacks, with what their walks read (unwind.h): a thread that waits or
    * sends again from where it did before is not walked again. */
   struct waitprof_stack_memo memos[WAITPROF_THREAD_MEMOS];

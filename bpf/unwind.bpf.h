@@ -443,9 +443,11 @@ static __always_inline struct unwind_walk *unwind_user(__u32 tgid, __u64 ip, __u
 }
 
 /* Whether the walk just done may stand for its registers later: every word it read was
- * noted, and it did not end at memory it could not read (which might be readable next time). */
+ * noted, it did not end at memory it could not read (which might be readable next time), and
+ * its process's tables were there. */
 static __always_inline bool unwind_memoizable(const struct unwind_walk *w) {
-  return w->recording && w->end != WAITPROF_STACK_END_UNREADABLE;
+  /* Not one walked without its process's tables: once they are there, it would be wrong. */
+  return w->recording && w->end != WAITPROF_STACK_END_UNREADABLE && w->space != UNWIND_NO_SPACE;
 }
 
 /* The memo of the thread's that has these registers, or NULL. */

@@ -22,16 +22,35 @@ int main(int argc, char** argv) {
   CLI::App* flamegraph = waitprof::add_flamegraph_command(app, flamegraph_options);
   app.add_flag("-v,--verbose", verbose, "Show libbpf's loader and verifier messages");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, in the words of the option the user gave, and where to look (exit 2, as for
+    // any usage error).
+    fprintf(stderr, "waitprof: error: %s (see waitprof%s --help)\n", e.what(),
+            *record ? " record" : *flamegraph ? " flamegraph" : "");
+    return 2;
+  }
 
   waitprof::set_libbpf_verbose(verbose);
   waitprof::Status status;
+  int code = 0;
   if (*check) status = waitprof::run_check();
-  if (*record) status = waitprof::run_record(record_options);
+  if (*record) {
+    waitprof::Result<int> recorded = waitprof::run_record(record_options);
+    if (recorded) code = *recorded;
+    else status = recorded.error();
+  }
   if (*flamegraph) status = waitprof::run_flamegraph(flamegraph_options);
   if (!status) {
     fprintf(stderr, "waitprof: error: %s\n", status.error().message.c_str());
     return 1;
   }
-  return 0;
+  return code;
 }

@@ -139,6 +139,14 @@ Status ProcessTree::add_root(pid_t tgid) {
   return {};
 }
 
+Status ProcessTree::add_root_at_exec(pid_t tgid) {
+  if (tgid <= 0 || tgid >= WAITPROF_PID_LIMIT) {
+    return Error{"pid " + std::to_string(tgid) + " is outside the kernel's pid range"};
+  }
+  __atomic_store_n(&skel_->bss->launch_tgid, static_cast<uint32_t>(tgid), __ATOMIC_SEQ_CST);
+  return {};
+}
+
 bool ProcessTree::is_target(pid_t tgid) const {
   if (tgid <= 0 || tgid >= WAITPROF_PID_LIMIT) return false;
   const uint64_t word = __atomic_load_n(&target_words_[tgid / 64], __ATOMIC_SEQ_CST);
@@ -169,6 +177,10 @@ int ProcessTree::targets_map_fd() const {
 
 int ProcessTree::unwind_pids_map_fd() const {
   return bpf_map__fd(skel_->maps.unwind_pids);
+}
+
+int ProcessTree::unwind_epoch_map_fd() const {
+  return bpf_map__fd(skel_->maps.unwind_epoch);
 }
 
 }  // namespace waitprof

@@ -32,6 +32,9 @@ class ProcessTree {
 
   // Adds `tgid` and, when following children, every descendant alive now.
   Status add_root(pid_t tgid);
+  // Makes `tgid` (a child of ours, not yet exec'd) a root from its next exec on, so the
+  // command it execs is recorded from its first instruction and nothing of ours before.
+  Status add_root_at_exec(pid_t tgid);
   bool is_target(pid_t tgid) const;
   // Delivers pending events to on_event; waits at most timeout_ms for the first.
   Status poll(int timeout_ms);
@@ -44,8 +47,10 @@ class ProcessTree {
   const std::string& loader_hook() const { return loader_hook_; }
   std::array<uint64_t, WAITPROF_PROCTREE_DROP_KINDS> drops() const;
   int targets_map_fd() const;
-  // tgid → unwind address space (bpf/unwind_pids.bpf.h), shared with profile.bpf.o.
+  // tgid → unwind address space and the unwind epoch (bpf/unwind_pids.bpf.h), shared with
+  // profile.bpf.o.
   int unwind_pids_map_fd() const;
+  int unwind_epoch_map_fd() const;
 
  private:
   ProcessTree() = default;

@@ -88,6 +88,7 @@ Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
   auto& p = skel_->progs;
   seed_iterator_ = seed_iterator && (offcpu || lock);
   bpf_program__set_autoload(p.seed_waits, seed_iterator_);
+  bpf_program__set_autoload(p.rewalk_waits, seed_iterator_ && options.unwind == UnwindMode::kCfi);
   bpf_program__set_autoload(p.cpu_sample, cpu);
   bpf_program__set_autoload(p.switch_btf, (offcpu || lock) && btf);
   bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
@@ -129,7 +130,11 @@ Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
   if (int err = bpf_map__reuse_fd(skel_->maps.unwind_pids, shared.unwind_pids_map_fd); err) {
     return libbpf_error("sharing the unwind_pids map with profile.bpf.o", err);
   }
+  if (int err = bpf_map__reuse_fd(skel_->maps.unwind_epoch, shared.unwind_epoch_map_fd); err) {
+    return libbpf_error("sharing the unwind_epoch map with profile.bpf.o", err);
+  }
   unwind_pids_fd_ = shared.unwind_pids_map_fd;
+  unwind_epoch_fd_ = shared.unwind_epoch_map_fd;
   unwind_capacity_ = shared.unwind_capacity;
   const struct {
     bpf_map* map;
@@ -257,19 +262,22 @@ UnwindMapFds ProfilePrograms::unwind_map_fds() const {
   fds.rows = bpf_map__fd(skel_->maps.unwind_rows);
   fds.rules = bpf_map__fd(skel_->maps.unwind_rules);
   fds.pids = unwind_pids_fd_;
+  fds.epoch = unwind_epoch_fd_;
   return fds;
 }
 
-Result<size_t> ProfilePrograms::seed_waits(uint64_t start_ns) {
-  skel_->bss->seed_start_ns = start_ns;
-  bpf_link* link = bpf_program__attach_iter(skel_->progs.seed_waits, nullptr);
-  if (!link) return libbpf_error("attaching the wait-seeding task iterator", errno);
+namespace {
+
+// Runs a task iterator over every task of the machine: its program writes no output, so
+// reading to the end is what runs it.
+Status run_task_iterator(bpf_program* prog, const char* what) {
+  bpf_link* link = bpf_program__attach_iter(prog, nullptr);
+  if (!link) return libbpf_error(std::string("attaching the ") + what + " task iterator", errno);
   const int fd = bpf_iter_create(bpf_link__fd(link));
   if (fd < 0) {
     bpf_link__destroy(link);
-    return libbpf_error("starting the wait-seeding task iterator", fd);
+    return libbpf_error(std::string("starting the ") + what + " task iterator", fd);
   }
-  // The program writes no output: reading to the end runs it over every task.
   char buf[256];
   ssize_t n = 0;
   while ((n = read(fd, buf, sizeof(buf))) > 0) {
@@ -277,8 +285,26 @@ Result<size_t> ProfilePrograms::seed_waits(uint64_t start_ns) {
   const int err = n < 0 ? errno : 0;
   close(fd);
   bpf_link__destroy(link);
-  if (err) return errno_error("running the wait-seeding task iterator", err);
+  if (err) return errno_error(std::string("running the ") + what + " task iterator", err);
+  return {};
+}
+
+}  // namespace
+
+Result<size_t> ProfilePrograms::seed_waits(uint64_t start_ns) {
+  skel_->bss->seed_start_ns = start_ns;
+  if (Status s = run_task_iterator(skel_->progs.seed_waits, "wait-seeding"); !s) return s.error();
   return static_cast<size_t>(skel_->bss->seeded_waits);
+}
+
+Result<size_t> ProfilePrograms::rewalk_waits(pid_t tgid) {
+  if (!seed_iterator_) return size_t{0};
+  const uint64_t before = skel_->bss->rewalked_waits;
+  skel_->bss->rewalk_tgid = static_cast<__u32>(tgid);
+  if (Status s = run_task_iterator(skel_->progs.rewalk_waits, "wait re-walking"); !s) {
+    return s.error();
+  }
+  return static_cast<size_t>(skel_->bss->rewalked_waits - before);
 }
 
 std::vector<std::pair<std::string, uint32_t>> ProfilePrograms::program_ids() const {

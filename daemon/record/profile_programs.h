@@ -2,6 +2,8 @@
 // point this kernel offers and remembering which one was used.
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <functional>
 #include <cstdint>
@@ -26,6 +28,7 @@ class ProfilePrograms {
   struct Shared {
     int targets_map_fd = -1;
     int unwind_pids_map_fd = -1;
+    int unwind_epoch_map_fd = -1;
     UnwindCapacity unwind_capacity;
     // Runs once the programs are loaded, before they are attached: where the unwind tables
     // are written, so no event is walked without them. May run again if a fallback reloads.
@@ -58,6 +61,9 @@ class ProfilePrograms {
   // Runs it: every target thread blocked now gets a wait from start_ns, with its stack.
   // Returns how many waits it seeded.
   Result<size_t> seed_waits(uint64_t start_ns);
+  // Walks again, with its tables, the stacks of tgid's waits still open that were walked
+  // before it had tables (by frame pointers: it had just exec'd). Returns how many.
+  Result<size_t> rewalk_waits(pid_t tgid);
 
  private:
   ProfilePrograms() = default;
@@ -73,6 +79,7 @@ class ProfilePrograms {
   std::vector<std::string> attach_points_;
   int sample_period_ns_ = 0;
   int unwind_pids_fd_ = -1;
+  int unwind_epoch_fd_ = -1;
   UnwindCapacity unwind_capacity_;
   bool seed_iterator_ = false;
 };

@@ -14,12 +14,14 @@
 #include <map>
 #include <set>
 
+#include "cli_checks.h"
 #include "flamegraph/flamegraph.h"
 #include "pprof/profile_writer.h"
 #include "preflight.h"
 #include "proc_scan.h"
 #include "process_tree.h"
 #include "record/collector.h"
+#include "record/launched_command.h"
 #include "record/profile_export.h"
 #include "record/profile_programs.h"
 #include "record/progress_line.h"
@@ -48,6 +50,13 @@ int64_t realtime_ns() {
 }
 
 Status validate_targets(const RecordOptions& options) {
+  if (options.pids.empty() && options.command.empty()) {
+    return Error{"record needs --pid PID (repeatable) or a program to run: waitprof record "
+                 "[options] -- COMMAND [ARGS...]"};
+  }
+  if (!options.pids.empty() && !options.command.empty()) {
+    return Error{"give either --pid or a command after --, not both"};
+  }
   for (pid_t pid : options.pids) {
     if (!process_exists(pid)) {
       return Error{"no process with pid " + std::to_string(pid) +
@@ -135,8 +144,7 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   CLI::App* sub = app.add_subcommand(
       "record", "Record cpu, offcpu, lock and send profiles of running processes as pprof files");
   sub->add_option("-p,--pid", options.pids, "Process to record (repeatable)")
-      ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(process_id_check());
   sub->add_flag("-c,--children", options.children,
                 "Also record every descendant, including ones forked while recording");
   sub->add_option("-d,--duration", options.duration_s,
@@ -150,7 +158,7 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
                                                           {"send", ProfileKind::kSend}};
   sub->add_option("--profiles", options.profiles, "Profiles to record")
       ->delimiter(',')
-      ->transform(CLI::CheckedTransformer(kByName, CLI::ignore_case))
+      ->transform(choice_of(kByName, "a profile"))
       ->default_str("cpu,offcpu,lock,send");
   sub->add_option("-F,--frequency", options.frequency_hz, "cpu samples per second per CPU")
       ->check(CLI::Range(1, 10000))
@@ -181,24 +189,39 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
                   "User stacks: cfi follows each module's .eh_frame/.debug_frame, through code "
                   "without frame pointers (Debian's libc, most packaged servers), as gdb does; "
                   "fp is the kernel's frame-pointer walk, which loses the caller of such code")
-      ->transform(CLI::CheckedTransformer(kUnwindByName, CLI::ignore_case))
+      ->transform(choice_of(kUnwindByName, "an unwinder"))
       ->default_str("cfi");
   sub->add_flag("--force-proc-seeding", options.force_proc_seeding)->group("");
   sub->add_flag("--verify-stack-memo", options.verify_stack_memo)->group("");
   // For tests of the fallbacks on kernels that have the preferred attach points.
   sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
   sub->add_flag("--force-send-tracepoint", options.force_send_tracepoint)->group("");
+  sub->add_option("command", options.command,
+                  "Instead of --pid: run this program (after --, with its arguments) and record "
+                  "it and its children from its first instruction; waitprof then exits with "
+                  "its status");
   return sub;
 }
 
-Status run_record(const RecordOptions& options) {
-  if (Status s = check_privileges(); !s) return s;
-  if (Status s = check_btf(); !s) return s;
-  if (Status s = validate_targets(options); !s) return s;
-  if (Status s = prepare_output_dir(options.output_dir); !s) return s;
+Result<int> run_record(const RecordOptions& given) {
+  if (Status s = validate_targets(given); !s) return s.error();
+  if (Status s = check_privileges(); !s) return s.error();
+  if (Status s = check_btf(); !s) return s.error();
+  if (Status s = prepare_output_dir(given.output_dir); !s) return s.error();
   Result<std::vector<std::string>> mounted = ensure_kernel_filesystems();
   if (!mounted) return mounted.error();
   for (const std::string& m : *mounted) fprintf(stderr, "waitprof: mounted %s\n", m.c_str());
+
+  // A command is forked now, held before exec, and recorded with all it starts.
+  RecordOptions options = given;
+  std::unique_ptr<LaunchedCommand> launched;
+  if (!options.command.empty()) {
+    Result<std::unique_ptr<LaunchedCommand>> started = LaunchedCommand::start(options.command);
+    if (!started) return started.error();
+    launched = std::move(*started);
+    options.pids = {launched->pid()};
+    options.children = true;
+  }
 
   Symbolizer symbolizer;
   UnwindTables unwind;
@@ -208,8 +231,11 @@ Status run_record(const RecordOptions& options) {
       options.children, [&registry](const waitprof_proc_event& e) { registry.on_event(e); });
   if (!tree) return tree.error();
   std::vector<pid_t> initial_targets;
-  for (pid_t pid : options.pids) {
-    if (Status s = (*tree)->add_root(pid); !s) return s;
+  if (launched) {
+    if (Status s = (*tree)->add_root_at_exec(launched->pid()); !s) return s.error();
+  }
+  for (pid_t pid : launched ? std::vector<pid_t>{} : options.pids) {
+    if (Status s = (*tree)->add_root(pid); !s) return s.error();
     initial_targets.push_back(pid);
     if (options.children) {
       for (pid_t child : list_descendants(pid)) initial_targets.push_back(child);
@@ -220,6 +246,7 @@ Status run_record(const RecordOptions& options) {
   ProfilePrograms::Shared shared;
   shared.targets_map_fd = (*tree)->targets_map_fd();
   shared.unwind_pids_map_fd = (*tree)->unwind_pids_map_fd();
+  shared.unwind_epoch_map_fd = (*tree)->unwind_epoch_map_fd();
   shared.unwind_capacity = unwind.capacity();
   if (cfi) {
     shared.before_attach = [&unwind, &shared](const ProfilePrograms& p) {
@@ -242,9 +269,15 @@ Status run_record(const RecordOptions& options) {
   // Blocked before the line that invites Ctrl-C, so no signal can kill the recording.
   StopSignals signals;
   if (signals.fd() < 0) return errno_error("creating a signalfd for SIGINT/SIGTERM");
-  fprintf(stderr, "waitprof: recording %zu process%s%s; Ctrl-C to stop\n",
-          registry.processes_seen(), registry.processes_seen() == 1 ? "" : "es",
-          options.children ? " and their future children" : "");
+  if (launched) {
+    if (Status s = launched->release(); !s) return s.error();
+    fprintf(stderr, "waitprof: recording %s (pid %d) and its children; Ctrl-C to stop\n",
+            launched->name().c_str(), launched->pid());
+  } else {
+    fprintf(stderr, "waitprof: recording %zu process%s%s; Ctrl-C to stop\n",
+            registry.processes_seen(), registry.processes_seen() == 1 ? "" : "es",
+            options.children ? " and their future children" : "");
+  }
   const uint64_t deadline =
       options.duration_s > 0 ? start_ns + static_cast<uint64_t>(options.duration_s * 1e9) : 0;
   ProgressLine progress(options.duration_s);
@@ -264,13 +297,23 @@ Status run_record(const RecordOptions& options) {
     }
     pollfd fds[] = {{(*tree)->event_fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
     if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) return errno_error("waiting for events");
-    if (Status s = (*tree)->poll(0); !s) return s;
+    if (Status s = (*tree)->poll(0); !s) return s.error();
+    for (pid_t tgid : registry.take_newly_unwindable()) {
+      Result<size_t> rewalked = (*programs)->rewalk_waits(tgid);
+      if (!rewalked) return rewalked.error();
+      outcome.waits_rewalked += *rewalked;
+    }
     if (int sig = signals.pending()) {
       outcome.stopped_by = sig == SIGINT ? "SIGINT" : "SIGTERM";
       break;
     }
     if (registry.all_exited()) {
       outcome.stopped_by = "all targets exited";
+      break;
+    }
+    // A command that could not exec (or exited before its exec was seen) left no target.
+    if (launched && registry.processes_seen() == 0 && launched->poll_exit() >= 0) {
+      outcome.stopped_by = "the command exited";
       break;
     }
   }
@@ -320,9 +363,13 @@ Status run_record(const RecordOptions& options) {
   outcome.raw_samples = samples->size();
 
   const std::string summary = summary_json(options, outcome).dump(2) + "\n";
-  if (Status s = write_file_atomically(options.output_dir / "summary.json", summary); !s) return s;
+  if (Status s = write_file_atomically(options.output_dir / "summary.json", summary); !s) {
+    return s.error();
+  }
   const std::string report = record_report(options, outcome, written);
-  if (Status s = write_file_atomically(options.output_dir / "summary.txt", report); !s) return s;
+  if (Status s = write_file_atomically(options.output_dir / "summary.txt", report); !s) {
+    return s.error();
+  }
 
   // The report is the command's result (stdout) and lists the warnings; stderr repeats them
   // only when stdout goes elsewhere than the terminal, so nobody reads them twice.
@@ -336,7 +383,8 @@ Status run_record(const RecordOptions& options) {
   fprintf(stderr, "waitprof: recorded %.1f s (stopped by %s); wrote profiles, flamegraphs, "
           "summary.json and summary.txt to %s\n",
           outcome.duration_s, outcome.stopped_by.c_str(), options.output_dir.c_str());
-  return {};
+  // As `perf record -- cmd`: the command's status is ours, once it has ended.
+  return launched ? launched->wait(signals.fd()) : 0;
 }
 
 }  // namespace waitprof

@@ -1,6 +1,6 @@
-// `waitprof record`: attach to a process tree, record until the duration passes, Ctrl-C or
-// SIGTERM arrives, or every target has exited, then write DIR/{cpu,offcpu,lock,send}.pb.gz
-// and DIR/summary.json.
+// `waitprof record`: attach to a process tree (or run a command and record it), record until
+// the duration passes, Ctrl-C or SIGTERM arrives, or every target has exited, then write
+// DIR/{cpu,offcpu,lock,send}.pb.gz and DIR/summary.json.
 #pragma once
 
 #include "record/record_options.h"
@@ -15,6 +15,7 @@ namespace waitprof {
 // Registers the subcommand's flags; values land in `options` when parsed.
 CLI::App* add_record_command(CLI::App& app, RecordOptions& options);
 
-Status run_record(const RecordOptions& options);
+// The exit status waitprof should have: 0, or with a command, the command's.
+Result<int> run_record(const RecordOptions& options);
 
 }  // namespace waitprof

@@ -21,6 +21,8 @@ const char* profile_name(ProfileKind kind);
 
 struct RecordOptions {
   std::vector<pid_t> pids;
+  // `record [options] -- COMMAND [ARGS…]`: run this and record it and its children instead.
+  std::vector<std::string> command;
   bool children = false;
   double duration_s = 0;  // 0: until Ctrl-C / SIGTERM, or until every target has exited
   std::filesystem::path output_dir = "waitprof-out";

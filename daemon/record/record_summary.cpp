@@ -192,6 +192,7 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
       {"frames", outcome.counters[WAITPROF_UNWIND_FRAMES]},
       {"frame_pointer_frames", outcome.counters[WAITPROF_UNWIND_FP_FRAMES]},
       {"walks_without_tables", outcome.counters[WAITPROF_UNWIND_NO_TABLES]},
+      {"waits_walked_again_with_tables", outcome.waits_rewalked},
       {"walks", outcome.counters[WAITPROF_UNWIND_WALKS]},
       {"stack_pages_copied", outcome.counters[WAITPROF_UNWIND_COPIES]},
       {"memo_hits", outcome.counters[WAITPROF_USER_STACK_MEMO_HITS]},

@@ -42,6 +42,8 @@ struct RecordOutcome {
   std::vector<std::pair<std::string, uint32_t>> program_ids;
   size_t waits_seeded = 0;  // waits in progress at the start
   std::string waits_seeded_by;  // "task iterator" (with stacks) or "/proc" (without)
+  // Open waits walked again once their process's unwind tables arrived (it had just exec'd).
+  size_t waits_rewalked = 0;
   bool unwind_cfi = true;       // --unwind cfi
   UnwindStats unwind;           // tables built for the targets' modules
   // Export: from the stop until every profile and flamegraph is written.

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "proc_scan.h"
 #include "symbolize/maps_snapshot.h"
@@ -28,7 +29,7 @@ void TargetRegistry::remember(pid_t tgid, pid_t parent) {
   if (text) {
     const MapsSnapshot maps = make_maps_snapshot(*text);
     symbolizer_.remember(tgid, maps);
-    if (unwind_) unwind_->set_process(tgid, maps);
+    if (unwind_ && unwind_->set_process(tgid, maps)) newly_unwindable_.push_back(tgid);
     processes_[tgid].mapped = true;
     return;
   }
@@ -98,6 +99,10 @@ void TargetRegistry::refresh_live() {
     (void)symbolizer_.remember(tgid);  // gone since the exit event raced: the old snapshot stays
     read_thread_names(tgid);
   }
+}
+
+std::vector<pid_t> TargetRegistry::take_newly_unwindable() {
+  return std::exchange(newly_unwindable_, {});
 }
 
 std::string TargetRegistry::process_name(pid_t tgid) const {

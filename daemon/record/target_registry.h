@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "proctree.h"  // bpf/: waitprof_proc_event
 
@@ -41,6 +42,9 @@ class TargetRegistry {
   bool all_exited() const { return !processes_.empty() && exited_ == processes_.size(); }
   // Processes whose mappings could not be captured at all (exited before we looked).
   const std::set<pid_t>& unsymbolizable() const { return unsymbolizable_; }
+  // Processes that got unwind tables they lacked since the last call (just exec'd): their
+  // waits still open may have been walked without them.
+  std::vector<pid_t> take_newly_unwindable();
 
  private:
   struct Process {
@@ -58,6 +62,7 @@ class TargetRegistry {
   std::map<pid_t, Process> processes_;
   std::map<std::pair<pid_t, pid_t>, std::string> thread_names_;
   std::set<pid_t> unsymbolizable_;
+  std::vector<pid_t> newly_unwindable_;
   size_t exited_ = 0;
   size_t forked_ = 0;
 };

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "symbolize/vdso_image.h"
+
 namespace waitprof {
 
 AddressSpace::AddressSpace(MapsSnapshot maps) : maps_(std::move(maps)) {
@@ -36,11 +38,37 @@ std::shared_ptr<const Module> AddressSpace::module_for(const MapEntry& mapping, 
 const ResolvedAddress& AddressSpace::resolve(uint64_t lookup_addr, ModuleRegistry& registry) {
   auto [it, inserted] = resolved_.try_emplace(lookup_addr);
   if (!inserted) return it->second;
+  if (maps_.vdso && maps_.vdso->contains(lookup_addr)) {
+    it->second = resolve_vdso(lookup_addr, registry);
+    return it->second;
+  }
   const MapEntry* mapping = maps_.find(lookup_addr);
   if (!mapping) return it->second;
   it->second.module = module_for(*mapping, lookup_addr, registry);
   if (dwfl_) it->second.lines = dwfl_->lines(lookup_addr);
   return it->second;
+}
+
+// The vDSO has no file: its names come from our own copy of the same image.
+ResolvedAddress AddressSpace::resolve_vdso(uint64_t addr, ModuleRegistry& registry) {
+  ResolvedAddress r;
+  if (!vdso_module_) {
+    Module m;
+    m.path = maps_.vdso->path;
+    m.start = maps_.vdso->start;
+    m.limit = maps_.vdso->end;
+    m.has_functions = own_vdso().data != nullptr;
+    vdso_module_ = registry.intern(std::move(m));
+  }
+  r.module = vdso_module_;
+  std::string name = vdso_function_at(addr - maps_.vdso->start);
+  if (!name.empty()) {
+    SourceLine line;
+    line.function = name;
+    line.system_name = std::move(name);
+    r.lines.push_back(std::move(line));
+  }
+  return r;
 }
 
 }  // namespace waitprof

@@ -31,11 +31,13 @@ class AddressSpace {
  private:
   std::shared_ptr<const Module> module_for(const MapEntry& mapping, uint64_t addr,
                                            ModuleRegistry& registry);
+  ResolvedAddress resolve_vdso(uint64_t addr, ModuleRegistry& registry);
 
   MapsSnapshot maps_;
   std::unique_ptr<DwflSession> dwfl_;
   std::unordered_map<uint64_t, std::shared_ptr<const Module>> modules_;  // by mapping start
   std::unordered_map<uint64_t, ResolvedAddress> resolved_;
+  std::shared_ptr<const Module> vdso_module_;
 };
 
 }  // namespace waitprof

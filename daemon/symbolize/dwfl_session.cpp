@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "symbolize/demangle.h"
 
@@ -32,12 +34,27 @@ std::string dwfl_error_text() {
 // The linkage (mangled) name when DWARF has one, else the plain name; follows
 // DW_AT_abstract_origin/DW_AT_specification, as inlined and out-of-line instances carry
 // their names only on the abstract definition.
-const char* die_system_name(Dwarf_Die* die) {
+const char* die_linkage_name(Dwarf_Die* die) {
   Dwarf_Attribute attr;
   const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
   if (!name) name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
-  if (!name) name = dwarf_diename(die);
   return name;
+}
+
+const char* die_system_name(Dwarf_Die* die) {
+  const char* name = die_linkage_name(die);
+  return name ? name : dwarf_diename(die);
+}
+
+// GCC names the parts it splits or specializes a function into "f.cold", "f.constprop.0",
+// "f.isra.0", "f.part.0"; a leading '.' or one inside a name that has none of these stays.
+std::string_view without_clone_suffix(std::string_view symbol) {
+  for (std::string_view suffix : {".cold", ".constprop.", ".isra.", ".part.", ".lto_priv."}) {
+    if (size_t at = symbol.find(suffix); at != std::string_view::npos && at > 0) {
+      symbol = symbol.substr(0, at);
+    }
+  }
+  return symbol;
 }
 
 int64_t decl_line(Dwarf_Die* die) {
@@ -50,7 +67,11 @@ SourceLine make_line(const char* system_name, const std::string& file, int64_t l
   SourceLine out;
   if (system_name) {
     out.system_name = system_name;
-    out.function = demangle(out.system_name);
+    // A symbol table may name a versioned symbol "pthread_cond_wait@@GLIBC_2.3.2": the
+    // function is pthread_cond_wait (system_name keeps the whole).
+    std::string_view plain(out.system_name);
+    if (size_t at = plain.find('@'); at != std::string_view::npos && at > 0) plain = plain.substr(0, at);
+    out.function = demangle(plain);
   }
   out.file = file;
   out.line = line;
@@ -168,10 +189,19 @@ std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
           line = static_cast<int64_t>(value);
         }
       } else if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point) {
-        // The symbol table names the code addr is in (with .cold/.constprop clone
-        // suffixes), which is what other profilers show; DWARF names it when there is none.
-        out.push_back(
-            make_line(symbol ? symbol : die_system_name(die), file, line, decl_line(die)));
+        // The name gdb prints: DWARF's linkage name where the compiler gave one (C++, and C
+        // functions renamed by an asm label, glibc's __GI_ aliases); else the symbol, which
+        // keeps the scope DWARF leaves to the parent DIEs ("(anonymous namespace)::level"),
+        // without its clone suffix (.cold, .constprop.0: the function is the same); DWARF's
+        // plain name only where there is no symbol.
+        if (const char* linkage = die_linkage_name(die)) {
+          out.push_back(make_line(linkage, file, line, decl_line(die)));
+        } else if (symbol) {
+          out.push_back(make_line(std::string(without_clone_suffix(symbol)).c_str(), file, line,
+                                  decl_line(die)));
+        } else {
+          out.push_back(make_line(dwarf_diename(die), file, line, decl_line(die)));
+        }
         return out;
       }
     }

@@ -1,5 +1,7 @@
 #include "symbolize/symbolizer.h"
 
+#include <cinttypes>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <unordered_map>
@@ -18,6 +20,20 @@ namespace {
 // frames around it) is one byte earlier. The sampled IP is where execution actually was.
 uint64_t lookup_address(size_t index, uint64_t addr) {
   return index == 0 || addr == 0 ? addr : addr - 1;
+}
+
+// A frame in a module that names nothing there (a stripped library's local function): named
+// as the module and the offset in its file, "libstdc++.so.6+0xd44a3", which a user can look up
+// with addr2line or a debug file later; never a bare address.
+SourceLine module_offset_line(const Module& module, uint64_t addr) {
+  std::string file = module.path;
+  if (size_t slash = file.rfind('/'); slash != std::string::npos) file.erase(0, slash + 1);
+  char offset[32];
+  snprintf(offset, sizeof(offset), "+0x%" PRIx64, addr - module.start + module.file_offset);
+  SourceLine line;
+  line.function = file + offset;
+  line.system_name = line.function;
+  return line;
 }
 
 }  // namespace
@@ -98,6 +114,7 @@ std::vector<Frame> Symbolizer::user_stack(pid_t pid, std::span<const uint64_t> a
     const ResolvedAddress& r = space->resolve(lookup_address(i, addrs[i]), impl_->modules);
     frames[i].module = r.module;
     frames[i].lines = r.lines;
+    if (frames[i].lines.empty() && r.module) frames[i].lines.push_back(module_offset_line(*r.module, addrs[i]));
   }
   return frames;
 }

@@ -3,7 +3,6 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -13,7 +12,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "util/read_file.h"
+#include "symbolize/vdso_image.h"
 #include "util/unique_fd.h"
 
 namespace waitprof {
@@ -45,26 +44,6 @@ T* at(void* base, uint32_t index) {
   return static_cast<T*>(base) + index;
 }
 
-// Our own vDSO: every process on this kernel maps the same image, at its own address.
-struct Vdso {
-  const void* image = nullptr;
-  size_t size = 0;
-};
-
-Vdso own_vdso() {
-  Vdso v;
-  const auto base = getauxval(AT_SYSINFO_EHDR);
-  if (!base) return v;
-  Result<std::string> maps = read_text_file("/proc/self/maps");
-  if (!maps) return v;
-  const MapsSnapshot self = make_maps_snapshot(*maps);
-  if (self.vdso && self.vdso->start == base) {
-    v.image = reinterpret_cast<const void*>(base);
-    v.size = self.vdso->end - self.vdso->start;
-  }
-  return v;
-}
-
 }  // namespace
 
 UnwindTables::UnwindTables() {
@@ -78,7 +57,8 @@ UnwindTables::~UnwindTables() {
 }
 
 void UnwindTables::unmap() {
-  for (Mapped* m : {&spaces_map_, &modules_map_, &pages_map_, &rows_map_, &rules_map_}) {
+  epoch_ = nullptr;
+  for (Mapped* m : {&spaces_map_, &modules_map_, &pages_map_, &rows_map_, &rules_map_, &epoch_map_}) {
     if (m->addr) munmap(m->addr, m->bytes);
     *m = {};
   }
@@ -91,10 +71,10 @@ void UnwindTables::build_module(pid_t tgid, const MapEntry& mapping, ModuleEntry
   Elf* elf = nullptr;
   UniqueFd fd;
   if (mapping.path == kVdsoPath) {
-    const Vdso vdso = own_vdso();
-    if (vdso.image) {
+    const VdsoImage& vdso = own_vdso();
+    if (vdso.data) {
       // elf_memory only reads the image (ELF_C_READ_MMAP semantics are not asked for).
-      elf = elf_memory(static_cast<char*>(const_cast<void*>(vdso.image)), vdso.size);
+      elf = elf_memory(static_cast<char*>(const_cast<void*>(vdso.data)), vdso.size);
     }
   } else {
     // map_files names exactly the file the process mapped, even where the path now holds
@@ -257,19 +237,30 @@ void UnwindTables::publish(pid_t tgid, const SpaceEntry& space) {
   if (space.index == UINT32_MAX) {
     ++stats_.processes_without_space;
     (void)bpf_map_delete_elem(fds_.pids, &key);
+    bump_epoch();
     return;
   }
   (void)bpf_map_update_elem(fds_.pids, &key, &space.index, BPF_ANY);
+  bump_epoch();
 }
 
-void UnwindTables::set_process(pid_t tgid, const MapsSnapshot& maps) {
+// Memoized stacks (waitprof_stack_memo) are reused only within the epoch they were walked in.
+void UnwindTables::bump_epoch() {
+  if (epoch_) __atomic_fetch_add(epoch_, 1, __ATOMIC_SEQ_CST);
+}
+
+bool UnwindTables::set_process(pid_t tgid, const MapsSnapshot& maps) {
   std::string space_key = maps.key;
   if (maps.vdso) space_key += "vdso " + std::to_string(maps.vdso->start) + "\n";
   auto old = pid_space_.find(tgid);
   if (old != pid_space_.end() && old->second == space_key) {
     // Same mappings as before; BPF may have dropped the entry at an exec that changed none.
-    if (attached_) publish(tgid, spaces_.at(space_key));
-    return;
+    if (!attached_) return false;
+    const auto key = static_cast<uint32_t>(tgid);
+    uint32_t current = 0;
+    const bool had = bpf_map_lookup_elem(fds_.pids, &key, &current) == 0;
+    publish(tgid, spaces_.at(space_key));
+    return !had;
   }
   if (old != pid_space_.end()) release(old->second);
 
@@ -291,10 +282,10 @@ void UnwindTables::set_process(pid_t tgid, const MapsSnapshot& maps) {
   }
   ++space.users;
   pid_space_[tgid] = space_key;
-  if (attached_) {
-    write_space(space);
-    publish(tgid, space);
-  }
+  if (!attached_) return false;
+  write_space(space);
+  publish(tgid, space);
+  return true;
 }
 
 void UnwindTables::release(const std::string& space_key) {
@@ -368,6 +359,11 @@ Status UnwindTables::attach(const UnwindMapFds& fds, const UnwindCapacity& capac
       {&rows_map_, fds.rows, sizeof(waitprof_unwind_row), capacity.rows, "unwind_rows"},
       {&rules_map_, fds.rules, sizeof(waitprof_unwind_rule), capacity.rules, "unwind_rules"},
   };
+  epoch_map_.bytes = mapped_bytes(sizeof(uint64_t), 1);
+  void* epoch = mmap(nullptr, epoch_map_.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds.epoch, 0);
+  if (epoch == MAP_FAILED) return errno_error("mapping the BPF map unwind_epoch");
+  epoch_map_.addr = epoch;
+  epoch_ = static_cast<uint64_t*>(epoch);
   for (const Target& t : targets) {
     t.out->bytes = mapped_bytes(t.value_size, t.entries);
     void* addr = mmap(nullptr, t.out->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd, 0);

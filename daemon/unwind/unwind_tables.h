@@ -45,7 +45,8 @@ struct UnwindMapFds {
   int pages = -1;
   int rows = -1;
   int rules = -1;
-  int pids = -1;  // tgid → space (bpf/unwind_pids.bpf.h)
+  int pids = -1;   // tgid → space (bpf/unwind_pids.bpf.h)
+  int epoch = -1;  // bumped at every change of what a walk could find
 };
 
 // One ELF file's table, for the summary and the bench.
@@ -82,7 +83,9 @@ class UnwindTables {
 
   // What process `tgid` maps now: builds the tables of files not seen before and points the
   // tgid at the address space for this set of mappings (written at once when attached).
-  void set_process(pid_t tgid, const MapsSnapshot& maps);
+  // Returns whether that gave the BPF walk tables it did not have for tgid (a new address
+  // space, or one BPF had dropped at exec).
+  bool set_process(pid_t tgid, const MapsSnapshot& maps);
   // A process that exited: its address space may be reused once no other process uses it.
   void forget_process(pid_t tgid);
 
@@ -146,8 +149,10 @@ class UnwindTables {
     void* addr = nullptr;
     size_t bytes = 0;
   };
-  Mapped spaces_map_, modules_map_, pages_map_, rows_map_, rules_map_;
+  Mapped spaces_map_, modules_map_, pages_map_, rows_map_, rules_map_, epoch_map_;
+  uint64_t* epoch_ = nullptr;
   void unmap();
+  void bump_epoch();
   uint32_t spaces_next_ = 0;
   uint32_t modules_used_ = 0;
 };

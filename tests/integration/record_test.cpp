@@ -52,18 +52,11 @@ nlohmann::json read_json(const fs::path& path) {
   return nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
 }
 
-// wait_shapes prints "thread <role> <tid>" per thread, then "ready".
+// wait_shapes prints "thread <role> <tid>" per thread, then "ready"; each thread is named
+// after its role.
 std::map<std::string, pid_t> read_thread_ids(ChildProcess& p) {
   EXPECT_TRUE(p.wait_for_line("ready"));
-  // wait_for_line consumed the output; read_all would block, so re-read from /proc instead.
-  std::map<std::string, pid_t> tids;
-  for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(p.pid()) + "/task")) {
-    std::ifstream comm(e.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    tids[name] = static_cast<pid_t>(std::stol(e.path().filename()));
-  }
-  return tids;
+  return waitprof_test::threads_by_name(p.pid());
 }
 
 double ratio(double measured, double truth) {

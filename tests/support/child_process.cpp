@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "proc_scan.h"
@@ -102,6 +103,19 @@ bool process_alive(pid_t pid) {
 
 pid_t parent_of(pid_t pid) {
   return waitprof::parse_stat_ppid(read_stat(pid)).value_or(-1);
+}
+
+std::map<std::string, pid_t> threads_by_name(pid_t pid) {
+  std::map<std::string, pid_t> tids;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    tids[name] = static_cast<pid_t>(std::stol(e.path().filename()));
+  }
+  return tids;
 }
 
 }  // namespace waitprof_test

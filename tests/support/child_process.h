@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ class ChildProcess {
   int stdout_fd_ = -1;
   std::string output_;
 };
+
+// The threads of `pid` by name (their comm), from /proc.
+std::map<std::string, pid_t> threads_by_name(pid_t pid);
 
 // True while `pid` exists and is not a zombie.
 bool process_alive(pid_t pid);

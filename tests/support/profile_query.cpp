@@ -23,11 +23,13 @@ ProfileQuery::ProfileQuery(const std::string& path) {
       const auto* loc = locations[loc_id];
       if (!loc || loc->line_size() == 0) {
         q.functions.push_back("?");
+        q.addresses.push_back(loc ? loc->address() : 0);
         continue;
       }
       for (const auto& line : loc->line()) {
         const auto* f = functions[line.function_id()];
         q.functions.push_back(f ? string_at(f->name()) : "?");
+        q.addresses.push_back(loc->address());
       }
     }
     for (const auto& label : s.label()) {

@@ -14,6 +14,7 @@ namespace waitprof_test {
 
 struct QueriedSample {
   std::vector<std::string> functions;  // leaf first, inlined frames expanded
+  std::vector<uint64_t> addresses;     // each function's location address (inlined: shared)
   std::map<std::string, std::string> labels;
   std::vector<int64_t> values;
 };
