@@ -49,6 +49,15 @@ const ResolvedAddress& AddressSpace::resolve(uint64_t lookup_addr, ModuleRegistr
   return it->second;
 }
 
+const std::vector<uint64_t>& AddressSpace::tail_calls(uint64_t callee_lookup,
+                                                     uint64_t return_address) {
+  auto [it, inserted] = tail_calls_.try_emplace({callee_lookup, return_address});
+  if (inserted && dwfl_ && !(maps_.vdso && maps_.vdso->contains(callee_lookup))) {
+    it->second = dwfl_->tail_call_frames(callee_lookup, return_address);
+  }
+  return it->second;
+}
+
 // The vDSO has no file: its names come from our own copy of the same image.
 ResolvedAddress AddressSpace::resolve_vdso(uint64_t addr, ModuleRegistry& registry) {
   ResolvedAddress r;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "symbolize/dwfl_session.h"
@@ -27,6 +28,9 @@ class AddressSpace {
 
   // lookup_addr is the address to name (already addr-1 for return addresses).
   const ResolvedAddress& resolve(uint64_t lookup_addr, ModuleRegistry& registry);
+  // The return addresses of frames tail calls removed between a callee (named at
+  // callee_lookup) and its caller (at return_address), innermost first; usually none.
+  const std::vector<uint64_t>& tail_calls(uint64_t callee_lookup, uint64_t return_address);
 
  private:
   std::shared_ptr<const Module> module_for(const MapEntry& mapping, uint64_t addr,
@@ -37,6 +41,12 @@ class AddressSpace {
   std::unique_ptr<DwflSession> dwfl_;
   std::unordered_map<uint64_t, std::shared_ptr<const Module>> modules_;  // by mapping start
   std::unordered_map<uint64_t, ResolvedAddress> resolved_;
+  struct PairHash {
+    size_t operator()(const std::pair<uint64_t, uint64_t>& p) const {
+      return std::hash<uint64_t>()(p.first * 0x9e3779b97f4a7c15ull ^ p.second);
+    }
+  };
+  std::unordered_map<std::pair<uint64_t, uint64_t>, std::vector<uint64_t>, PairHash> tail_calls_;
   std::shared_ptr<const Module> vdso_module_;
 };
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "symbolize/demangle.h"
+#include "symbolize/tail_calls.h"
 
 namespace waitprof {
 
@@ -41,9 +42,50 @@ const char* die_linkage_name(Dwarf_Die* die) {
   return name;
 }
 
-const char* die_system_name(Dwarf_Die* die) {
-  const char* name = die_linkage_name(die);
-  return name ? name : dwarf_diename(die);
+// The DIE that declares die's function where it belongs (a class, a namespace): an inlined
+// copy's abstract origin, an out-of-class definition's specification.
+Dwarf_Die declaring_die(Dwarf_Die* die) {
+  Dwarf_Die decl = *die;
+  for (int hop = 0; hop < 4; ++hop) {
+    Dwarf_Attribute attr;
+    Dwarf_Die next;
+    Dwarf_Attribute* ref = dwarf_attr(&decl, DW_AT_abstract_origin, &attr);
+    if (!ref) ref = dwarf_attr(&decl, DW_AT_specification, &attr);
+    if (!ref || !dwarf_formref_die(ref, &next)) break;
+    decl = next;
+  }
+  return decl;
+}
+
+// DWARF's name of die's function with the scopes it is declared in, as gdb prints a function
+// that has no linkage name: "std::condition_variable::wait<…>", "(anonymous namespace)::level".
+std::string scoped_name(Dwarf_Die* die) {
+  const char* plain = dwarf_diename(die);
+  if (!plain) return {};
+  Dwarf_Die decl = declaring_die(die);
+  Dwarf_Die* scopes = nullptr;
+  const int n = dwarf_getscopes_die(&decl, &scopes);
+  std::string name;
+  // scopes[0] is decl itself, the last the compile unit.
+  for (int i = n - 1; i >= 1; --i) {
+    const int tag = dwarf_tag(&scopes[i]);
+    if (tag == DW_TAG_namespace) {
+      const char* ns = dwarf_diename(&scopes[i]);
+      name += ns ? ns : "(anonymous namespace)";
+      name += "::";
+    } else if (tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+               tag == DW_TAG_union_type) {
+      if (const char* type = dwarf_diename(&scopes[i])) name += std::string(type) + "::";
+    }
+  }
+  std::free(scopes);
+  return name + plain;
+}
+
+// The linkage name where the compiler gave one, else DWARF's scoped name.
+std::string die_system_name(Dwarf_Die* die) {
+  if (const char* linkage = die_linkage_name(die)) return linkage;
+  return scoped_name(die);
 }
 
 // GCC names the parts it splits or specializes a function into "f.cold", "f.constprop.0",
@@ -62,10 +104,10 @@ int64_t decl_line(Dwarf_Die* die) {
   return dwarf_decl_line(die, &line) == 0 ? line : 0;
 }
 
-SourceLine make_line(const char* system_name, const std::string& file, int64_t line,
+SourceLine make_line(const std::string& system_name, const std::string& file, int64_t line,
                      int64_t start_line) {
   SourceLine out;
-  if (system_name) {
+  if (!system_name.empty()) {
     out.system_name = system_name;
     // A symbol table may name a versioned symbol "pthread_cond_wait@@GLIBC_2.3.2": the
     // function is pthread_cond_wait (system_name keeps the whole).
@@ -148,6 +190,13 @@ const CuScopes& DwflSession::scopes(Dwarf_Die* cudie) {
   return it->second;
 }
 
+std::vector<uint64_t> DwflSession::tail_call_frames(uint64_t callee_lookup,
+                                                    uint64_t return_address) {
+  return waitprof::tail_call_frames(
+      dwfl_, [this](Dwarf_Die* cudie) -> const CuScopes& { return scopes(cudie); },
+      callee_lookup, return_address);
+}
+
 std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
   std::vector<SourceLine> out;
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);
@@ -190,18 +239,16 @@ std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
         }
       } else if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point) {
         // The name gdb prints: DWARF's linkage name where the compiler gave one (C++, and C
-        // functions renamed by an asm label, glibc's __GI_ aliases); else the symbol, which
-        // keeps the scope DWARF leaves to the parent DIEs ("(anonymous namespace)::level"),
-        // without its clone suffix (.cold, .constprop.0: the function is the same); DWARF's
-        // plain name only where there is no symbol.
-        if (const char* linkage = die_linkage_name(die)) {
-          out.push_back(make_line(linkage, file, line, decl_line(die)));
-        } else if (symbol) {
-          out.push_back(make_line(std::string(without_clone_suffix(symbol)).c_str(), file, line,
-                                  decl_line(die)));
-        } else {
-          out.push_back(make_line(dwarf_diename(die), file, line, decl_line(die)));
+        // functions renamed by an asm label, glibc's __GI_ aliases); else a C++ symbol's
+        // (an internal function's, which has the same and its parameters), without its
+        // clone suffix (.cold, .constprop.0: the function is the same); else DWARF's name in
+        // its scopes (C's ___pthread_cond_wait, not the symbol's pthread_cond_wait alias).
+        std::string name = die_system_name(die);
+        if (!die_linkage_name(die) && symbol && std::string_view(symbol).starts_with("_Z")) {
+          name = without_clone_suffix(symbol);
         }
+        out.push_back(make_line(name.empty() && symbol ? symbol : name, file, line,
+                                decl_line(die)));
         return out;
       }
     }

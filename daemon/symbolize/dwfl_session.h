@@ -42,6 +42,8 @@ class DwflSession {
   std::optional<ModuleFacts> module_facts(uint64_t addr);
   // Innermost first, as Frame::lines; empty when nothing names addr.
   std::vector<SourceLine> lines(uint64_t addr);
+  // Frames tail calls removed between a callee and its caller's return address (tail_calls.h).
+  std::vector<uint64_t> tail_call_frames(uint64_t callee_lookup, uint64_t return_address);
 
  private:
   explicit DwflSession(Dwfl* dwfl) : dwfl_(dwfl) {}

@@ -107,14 +107,25 @@ std::vector<Frame> Symbolizer::user_stack(pid_t pid, std::span<const uint64_t> a
     it = impl_->by_pid.find(pid);
   }
   AddressSpace* space = it->second.get();
-  std::vector<Frame> frames(addrs.size());
+  std::vector<Frame> frames;
+  frames.reserve(addrs.size());
+  auto add = [&](uint64_t addr, uint64_t lookup) {
+    Frame& f = frames.emplace_back();
+    f.address = addr;
+    if (!space) return;
+    const ResolvedAddress& r = space->resolve(lookup, impl_->modules);
+    f.module = r.module;
+    f.lines = r.lines;
+    if (f.lines.empty() && r.module) f.lines.push_back(module_offset_line(*r.module, addr));
+  };
   for (size_t i = 0; i < addrs.size(); ++i) {
-    frames[i].address = addrs[i];
-    if (!space) continue;
-    const ResolvedAddress& r = space->resolve(lookup_address(i, addrs[i]), impl_->modules);
-    frames[i].module = r.module;
-    frames[i].lines = r.lines;
-    if (frames[i].lines.empty() && r.module) frames[i].lines.push_back(module_offset_line(*r.module, addrs[i]));
+    add(addrs[i], lookup_address(i, addrs[i]));
+    // The functions a tail call left no frame of, between this frame and its caller's.
+    if (space && i + 1 < addrs.size() && frames.back().module) {
+      for (uint64_t ra : space->tail_calls(lookup_address(i, addrs[i]), addrs[i + 1])) {
+        add(ra, ra - 1);
+      }
+    }
   }
   return frames;
 }

@@ -39,6 +39,8 @@ class Symbolizer {
   void inherit(pid_t child, pid_t parent);
   // addrs[0] is the sampled instruction pointer; addrs[1..] are return addresses, so look
   // those up at addr-1 (the call instruction) but report Frame::address = the original addr.
+  // Functions that a tail call left no frame of are put back between callee and caller, as
+  // gdb does (tail_calls.h): the result can be longer than addrs.
   // Uses pid's latest snapshot; with none, tries remember(pid) first (once: a pid whose maps
   // can't be read stays unresolved until remember/inherit succeeds). Never fails: an address
   // nothing covers gives a Frame with null module and empty lines. A lone data address
