@@ -158,10 +158,19 @@ static __always_inline struct pt_regs *user_regs_of(struct task_struct *task) {
 struct user_regs {
   __u64 ip, sp, bp;
   bool valid; /* false: not at hand (raw_tp), the kernel walks from the current task's */
+  bool kernel_thread; /* an io_uring worker: WAITPROF_STACK_KERNEL_THREAD, no walk */
 };
 
-static __always_inline struct user_regs saved_user_regs(struct pt_regs *regs) {
-  struct user_regs r = {};
+/* The kernel's PF_IO_WORKER (include/linux/sched.h), not in BTF as a value. */
+#define WAITPROF_PF_IO_WORKER 0x00000010
+
+static __always_inline bool io_worker(struct task_struct *task) {
+  return task && (task->flags & WAITPROF_PF_IO_WORKER);
+}
+
+static __always_inline struct user_regs saved_user_regs(struct task_struct *task,
+                                                        struct pt_regs *regs) {
+  struct user_regs r = {.kernel_thread = io_worker(task)};
 #if defined(__TARGET_ARCH_x86)
   if (regs) {
     r.ip = regs->ip;
@@ -198,6 +207,7 @@ static __always_inline __u64 keep_walked_stack(struct unwind_walk *w, __u64 know
 static __always_inline __u64 user_stack_at(void *ctx, __u32 tgid, struct user_regs regs,
                                            enum scratch_slot slot, __u64 known,
                                            struct waitprof_thread_slot *thread) {
+  if (regs.kernel_thread) return WAITPROF_STACK_KERNEL_THREAD;
   if (!regs.valid || !unwind_cfi) return walked_stack_key(walk_stack(ctx, BPF_F_USER_STACK, slot));
   __u64 *epoch_word = unwind_epoch_word();
   __u64 epoch = epoch_word ? *epoch_word : 0;
@@ -348,7 +358,8 @@ int cpu_sample(struct bpf_perf_event_data *ctx) {
     regs.bp = ctx->regs.bp;
     regs.valid = true;
   } else {
-    regs = saved_user_regs(user_regs_of(bpf_get_current_task_btf()));
+    struct task_struct *current = bpf_get_current_task_btf();
+    regs = saved_user_regs(current, user_regs_of(current));
   }
 #endif
   struct waitprof_cpu_key key = {
@@ -457,7 +468,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state
   end_untraced_wait(slot, now, runtime);
   slot->runtime_at_switch_out = runtime;
   __u64 user_stack = user_stack_at(
-      ctx, tgid, saved_user_regs(regs), SCRATCH_TASK,
+      ctx, tgid, saved_user_regs(prev, regs), SCRATCH_TASK,
       record_offcpu ? slot->offcpu_sum.key.user_stack : slot->lock_sum.key.user_stack, slot);
   __u64 kernel = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE;
   if (record_offcpu) {
@@ -542,7 +553,7 @@ static __always_inline void lock_enter(void *ctx, __u64 uaddr, __u32 op) {
   struct waitprof_lock_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_at(ctx, tgid, saved_user_regs(user_regs_of(task)), SCRATCH_TASK,
+      .user_stack = user_stack_at(ctx, tgid, saved_user_regs(task, user_regs_of(task)), SCRATCH_TASK,
                                   slot->lock_sum.key.user_stack, slot),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
       .uaddr = uaddr,
@@ -622,7 +633,7 @@ static __always_inline void count_send(void *ctx, long bytes) {
   struct waitprof_send_key key = {
       .tgid = tgid,
       .tid = tid,
-      .user_stack = user_stack_at(ctx, tgid, saved_user_regs(user_regs_of(task)), SCRATCH_TASK,
+      .user_stack = user_stack_at(ctx, tgid, saved_user_regs(task, user_regs_of(task)), SCRATCH_TASK,
                                   slot->send_sum.key.user_stack, slot),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
   };
@@ -666,7 +677,8 @@ int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx) {
 static __always_inline __u64 blocked_task_stack(struct task_struct *task, __u32 tgid,
                                                 struct pt_regs *regs, bool tables_needed,
                                                 __u32 *end) {
-  struct user_regs r = saved_user_regs(regs);
+  struct user_regs r = saved_user_regs(task, regs);
+  if (r.kernel_thread) return WAITPROF_STACK_KERNEL_THREAD;
   if (!r.valid || !unwind_cfi) return WAITPROF_STACK_NONE;
   struct unwind_walk *w = unwind_user(tgid, r.ip, r.sp, r.bp, UNWIND_SLOT_ITER, task);
   if (!w || !w->frames || (tables_needed && w->space == UNWIND_NO_SPACE))

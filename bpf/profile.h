@@ -18,11 +18,14 @@
 
 /* Stacks, user and kernel, are stored by content: the key is a 64-bit hash of the frames,
  * in `stacks`, a hash map, so two different stacks never share a slot the way they can share
- * a BPF stack map's bucket. Keys 0 and 1 are reserved: */
+ * a BPF stack map's bucket. Keys 0 to 2 are reserved: */
 #define WAITPROF_STACK_NONE 0ull /* no stack: not requested, the walk failed, the map was full */
 /* A wait already in progress when recording began, seeded by user space from /proc: its
  * stack was never seen (the kernel walks user stacks of the current task only). */
 #define WAITPROF_STACK_BEFORE_START 1ull
+/* A kernel thread of the process (io_uring's iou-wrk/iou-sqp workers): it never runs user
+ * code, and its saved user registers are its creator's, at creation: nothing to walk. */
+#define WAITPROF_STACK_KERNEL_THREAD 2ull
 /* Distinct stacks kept (user space may resize before load). */
 #define WAITPROF_MAX_STACKS 65536
 

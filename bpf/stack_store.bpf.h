@@ -63,9 +63,9 @@ static __always_inline __u64 frames_hash(const struct waitprof_stack *s) {
   return h;
 }
 
-/* A hash as a key: 0 and 1 are reserved (WAITPROF_STACK_NONE, _BEFORE_START). */
+/* A hash as a key: 0 to 2 are reserved (WAITPROF_STACK_NONE, _BEFORE_START, _KERNEL_THREAD). */
 static __always_inline __u64 stack_key(__u64 hash) {
-  return hash <= WAITPROF_STACK_BEFORE_START ? hash + 2 : hash;
+  return hash <= WAITPROF_STACK_KERNEL_THREAD ? hash + 3 : hash;
 }
 
 #endif

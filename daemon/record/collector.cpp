@@ -29,10 +29,11 @@ class StackReader {
     uint32_t end = WAITPROF_STACK_END_UNKNOWN;
   };
 
-  // Empty for the reserved keys (no stack, waiting since before the recording).
+  // Empty for the reserved keys (no stack, waiting since before the recording, a kernel
+  // thread of the process).
   const Stack& get(uint64_t key) {
     static const Stack kEmpty;
-    if (key <= WAITPROF_STACK_BEFORE_START) return kEmpty;
+    if (key <= WAITPROF_STACK_KERNEL_THREAD) return kEmpty;
     auto [it, inserted] = cache_.try_emplace(key);
     if (!inserted) return it->second;
     waitprof_stack stack{};
@@ -89,6 +90,7 @@ RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
   s.kernel_stack = stacks.get(key.kernel_stack).ips;
   s.began_before_recording = key.user_stack == WAITPROF_STACK_BEFORE_START;
   s.user_stack_missing = key.user_stack == WAITPROF_STACK_NONE;
+  s.kernel_thread = key.user_stack == WAITPROF_STACK_KERNEL_THREAD;
   return s;
 }
 

@@ -23,6 +23,7 @@ struct RawSample {
   uint32_t user_stack_end = 0;         // enum waitprof_stack_end: why the walk ended there
   bool user_stack_missing = false;     // the BPF side had no stack id (collision, failure)
   bool began_before_recording = false;  // seeded from /proc: no stack was ever seen
+  bool kernel_thread = false;          // an io_uring worker of the process: no user code
   int32_t syscall = -1;                // offcpu
   uint32_t offcpu_state = 0;           // offcpu: enum waitprof_offcpu_state
   uint64_t futex_uaddr = 0;            // lock
@@ -33,7 +34,7 @@ struct RawSample {
 
   auto sort_key() const {
     return std::tie(kind, tgid, tid, user_stack, kernel_stack, user_stack_missing,
-                    began_before_recording, syscall, offcpu_state, futex_uaddr, futex_op,
+                    began_before_recording, kernel_thread, syscall, offcpu_state, futex_uaddr, futex_op,
                     in_progress);
   }
 };

@@ -106,9 +106,10 @@ perftools::profiles::Profile build_profile(ProfileKind kind, const std::vector<R
     const size_t first_user = frames.size();
     frames.insert(frames.end(), std::make_move_iterator(user.begin()),
                   std::make_move_iterator(user.end()));
-    if (s.user_stack_missing || s.began_before_recording) {
-      const char* what =
-          s.began_before_recording ? "[waiting since before the recording]" : "[user stack lost]";
+    if (s.user_stack_missing || s.began_before_recording || s.kernel_thread) {
+      const char* what = s.began_before_recording ? "[waiting since before the recording]"
+                         : s.kernel_thread        ? "[io_uring worker: no user code]"
+                                                  : "[user stack lost]";
       Frame placeholder;
       placeholder.lines.push_back({what, what, "", 0, 0});
       frames.push_back(std::move(placeholder));

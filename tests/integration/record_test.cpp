@@ -329,9 +329,9 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   const std::string points = read_json(dir / "summary.json")["attach_points"].dump();
   EXPECT_EQ(points.find("syscalls:"), std::string::npos) << points;
 
-  // The top stack on that lock goes through the handler that picks the product. The libc
-  // frames (__lll_lock_wait) lack frame pointers, so LockedRng::next_index, which called
-  // pthread_mutex_lock, is skipped; pick_product_index and serve_read are there.
+  // The top stack on that lock is the story's: under pthread_mutex_lock, the RNG's
+  // next_index, called by the handler that picks the product, down to the thread's entry.
+  // libc has no frame pointers: only the CFI walk sees next_index, which called into it.
   const QueriedSample* top = nullptr;
   for (const QueriedSample& s : lock.samples()) {
     if (s.labels.at("lock") != "tsrv::g_product_rng") continue;
@@ -340,7 +340,24 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   ASSERT_NE(top, nullptr);
   std::string stack;
   for (const auto& f : top->functions) stack += f + " <- ";
-  EXPECT_TRUE(has_call_chain(top->functions, {"pick_product_index", "serve_read"})) << stack;
+  EXPECT_TRUE(has_call_chain(top->functions, {"pthread_mutex_lock", "tsrv::LockedRng::next_index",
+                                              "pick_product_index", "serve_read"}))
+      << stack;
+  const auto next_index = std::find_if(top->functions.begin(), top->functions.end(), [](auto& f) {
+    return f.find("tsrv::LockedRng::next_index") != std::string::npos;
+  });
+  ASSERT_NE(next_index, top->functions.end()) << stack;
+  ASSERT_NE(next_index + 1, top->functions.end()) << stack;
+  EXPECT_NE(next_index[1].find("pick_product_index"), std::string::npos) << stack;
+  EXPECT_TRUE(top->functions.back() == "clone3" || top->functions.back() == "_start") << stack;
+  // And every profile's stacks reach their thread's entry: at least 95% of each one's value.
+  const nlohmann::json summary = read_json(dir / "summary.json");
+  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+    const double entry =
+        summary["profiles"][name]["user_stacks_reaching_thread_entry_share"].get<double>();
+    printf("measured: target server %s: %.4f of the value reaches the thread entry\n", name, entry);
+    EXPECT_GE(entry, 0.95) << name;
+  }
 
   // send: bytes handed to TCP by the server's threads against its bytes-written counter,
   // within 1% (the last /stats response is sent after its own snapshot: a few hundred bytes).
