@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cinttypes>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,6 +20,7 @@
 #include "support/gdb_backtrace.h"
 #include "support/privileges.h"
 #include "support/profile_query.h"
+#include "support/recording.h"
 
 namespace {
 
@@ -32,24 +32,11 @@ using waitprof_test::QueriedSample;
 
 namespace fs = std::filesystem;
 
+using waitprof_test::read_json;
+using waitprof_test::record_to_end;
+
 fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("waitprof-exact-stacks-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
-}
-
-std::pair<int, std::string> record(std::vector<std::string> args) {
-  args.insert(args.begin(), {WAITPROF_PATH, "record"});
-  ChildProcess p(args, /*merge_stderr=*/true);
-  std::string out = p.read_all(120000);
-  const int status = p.stop(0, 60000);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return waitprof_test::fresh_dir("waitprof-exact-stacks-", name);
 }
 
 // The roles whose waits are in one place only, and the function gdb's frame 0 must be in for
@@ -134,7 +121,7 @@ TEST(ExactStacks, EveryWaitEqualsGdbsBacktraceOfItsThread) {
   }
 
   const fs::path dir = fresh_dir("gdb");
-  auto [code, out] = record({"--pid", std::to_string(shapes.pid()), "--duration", "3",
+  auto [code, out] = record_to_end({"--pid", std::to_string(shapes.pid()), "--duration", "3",
                              "--thread-labels", "--profiles", "offcpu,lock", "--output",
                              dir.string()});
   ASSERT_EQ(code, 0) << out;
@@ -211,7 +198,7 @@ TEST(ExactStacks, EveryWaitEqualsGdbsBacktraceOfItsThread) {
 TEST(ExactStacks, AProgramExecdAndGoneBeforeTheExportIsFullyNamed) {
   REQUIRE_ROOT_OR_SKIP();
   const fs::path dir = fresh_dir("exec");
-  auto [code, out] = record({"--thread-labels", "--profiles", "offcpu,lock", "--output",
+  auto [code, out] = record_to_end({"--thread-labels", "--profiles", "offcpu,lock", "--output",
                              dir.string(), "--", "/bin/sh", "-c",
                              std::string("exec ") + UNWIND_SHAPES_PATH +
                                  " --exit-after-ms 1500 > /dev/null"});
@@ -253,9 +240,9 @@ TEST(ExactStacks, AProgramExecdAndGoneBeforeTheExportIsFullyNamed) {
   EXPECT_GE(entry, 0.95);
 
   // The exit status is the program's.
-  auto [failed, failed_out] = record({"--output", dir.string(), "--", "/bin/sh", "-c", "exit 7"});
+  auto [failed, failed_out] = record_to_end({"--output", dir.string(), "--", "/bin/sh", "-c", "exit 7"});
   EXPECT_EQ(failed, 7) << failed_out;
-  auto [missing, missing_out] = record({"--output", dir.string(), "--", "/nonexistent/program"});
+  auto [missing, missing_out] = record_to_end({"--output", dir.string(), "--", "/nonexistent/program"});
   EXPECT_EQ(missing, 127) << missing_out;
   EXPECT_NE(missing_out.find("cannot run /nonexistent/program"), std::string::npos)
       << missing_out;

@@ -24,6 +24,7 @@
 #include "support/http_client.h"
 #include "support/privileges.h"
 #include "support/profile_query.h"
+#include "support/recording.h"
 #include "support/schedstat.h"
 #include "util/read_file.h"
 
@@ -36,20 +37,12 @@ using waitprof_test::QueriedSample;
 
 namespace fs = std::filesystem;
 
-int exit_code(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using waitprof_test::exit_code;
+using waitprof_test::read_json;
+using waitprof_test::record_to_end;
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("waitprof-record-test-" + name + "-" +
-                                              std::to_string(getpid()));
-  fs::remove_all(dir);
-  return dir;
-}
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  return waitprof_test::fresh_dir("waitprof-record-test-", name);
 }
 
 // wait_shapes prints "thread <role> <tid>" per thread, then "ready"; each thread is named
@@ -100,13 +93,6 @@ class Recording {
   }
   ChildProcess process_;
 };
-
-std::pair<int, std::string> record_to_end(std::vector<std::string> args) {
-  args.insert(args.begin(), {WAITPROF_PATH, "record"});
-  ChildProcess p(args, /*merge_stderr=*/true);
-  std::string out = p.read_all(120000);
-  return {exit_code(p.stop(0, 60000)), out};
-}
 
 // --- cpu and offcpu against schedstat --------------------------------------------------------
 

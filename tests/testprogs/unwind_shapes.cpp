@@ -10,10 +10,8 @@
 // and the main thread in pthread_join. With --exit-after-ms N it exits N ms after "ready"
 // (for a program that must be gone before the export).
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "role_threads.h"
 #include "unwind_chain.h"
 
 namespace shapes {
@@ -60,27 +59,10 @@ int main(int argc, char** argv) {
   int fds[2];
   if (pipe(fds) != 0) return 1;
   chain::set_write_fd(fds[1]);
-  struct Role {
-    const char* name;
-    void (*fn)();
-  };
-  const Role roles[] = {{"holder", shapes::holder}, {"locker", shapes::locker},
-                        {"idle", shapes::idle},     {"writer", shapes::writer},
-                        {"sleeper", shapes::sleeper}};
-  std::atomic<int> started{0};
-  std::vector<std::thread> threads;
-  for (const Role& role : roles) {
-    threads.emplace_back([&role, &started] {
-      pthread_setname_np(pthread_self(), role.name);
-      printf("thread %s %ld\n", role.name, static_cast<long>(syscall(SYS_gettid)));
-      fflush(stdout);
-      ++started;
-      role.fn();
-    });
-    while (started.load() < static_cast<int>(threads.size())) std::this_thread::yield();
-  }
-  printf("ready\n");
-  fflush(stdout);
+  const testprogs::Role roles[] = {{"holder", shapes::holder}, {"locker", shapes::locker},
+                                   {"idle", shapes::idle},     {"writer", shapes::writer},
+                                   {"sleeper", shapes::sleeper}};
+  std::vector<std::thread> threads = testprogs::start_roles(roles);
   if (exit_after_ms >= 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(exit_after_ms));
     _exit(0);

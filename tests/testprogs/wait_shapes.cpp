@@ -6,7 +6,6 @@
 //   half:    2 ms of spinning then 2 ms of sleep, via half_outer → (spin_leaf | sleep_inner)
 // Built with frame pointers and noinline so BPF's frame-pointer walk sees every frame.
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +14,8 @@
 #include <ctime>
 #include <thread>
 #include <vector>
+
+#include "role_threads.h"
 
 namespace shapes {
 
@@ -55,26 +56,9 @@ __attribute__((noinline)) void half_outer() {
 
 int main() {
   prctl(PR_SET_PDEATHSIG, 9);  // never outlive the test that started us
-  struct Role {
-    const char* name;
-    void (*fn)();
-  };
-  const Role roles[] = {{"spinner", shapes::spin_outer},
-                        {"sleeper", shapes::sleep_outer},
-                        {"half", shapes::half_outer}};
-  std::atomic<int> started{0};
-  std::vector<std::thread> threads;
-  for (const Role& role : roles) {
-    threads.emplace_back([&role, &started] {
-      pthread_setname_np(pthread_self(), role.name);
-      printf("thread %s %ld\n", role.name, static_cast<long>(syscall(SYS_gettid)));
-      fflush(stdout);
-      ++started;
-      role.fn();
-    });
-    while (started.load() < static_cast<int>(threads.size())) std::this_thread::yield();
-  }
-  printf("ready\n");
-  fflush(stdout);
+  const testprogs::Role roles[] = {{"spinner", shapes::spin_outer},
+                                   {"sleeper", shapes::sleep_outer},
+                                   {"half", shapes::half_outer}};
+  std::vector<std::thread> threads = testprogs::start_roles(roles);
   for (std::thread& t : threads) t.join();
 }
