@@ -741,8 +741,8 @@ volatile __u64 rewalked_waits = 0;
 /* Waits of process rewalk_tgid whose stacks fell short of their thread's entry, walked by
  * frame pointers because some of its tables were not there yet (a program exec'd, blocked at
  * once, and stays blocked: `sleep 60` under `record -- sh -c …`): walked again now that more
- * are. The wait keeps its start; only its
- * stack changes, if it is still the same wait when the walk is done. */
+ * are. The wait keeps its start; only its stack changes, if it is still the same wait when
+ * the walk is done. */
 SEC("iter.s/task")
 int rewalk_waits(struct bpf_iter__task *ctx) {
   struct task_struct *task = ctx->task;

@@ -10,7 +10,7 @@
 
 namespace waitprof {
 
-// A pid the kernel could hand out: 1 to 4194303.
+// A positive number that fits a pid_t; whether such a process exists is record's to say.
 CLI::Validator process_id_check();
 
 // One of `names` (case-insensitive), turned into its value for CLI11 to store; otherwise

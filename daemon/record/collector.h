@@ -34,8 +34,8 @@ struct RawSample {
 
   auto sort_key() const {
     return std::tie(kind, tgid, tid, user_stack, kernel_stack, user_stack_missing,
-                    began_before_recording, kernel_thread, syscall, offcpu_state, futex_uaddr, futex_op,
-                    in_progress);
+                    began_before_recording, kernel_thread, syscall, offcpu_state, futex_uaddr,
+                    futex_op, in_progress);
   }
 };
 

@@ -88,7 +88,8 @@ Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
   auto& p = skel_->progs;
   seed_iterator_ = seed_iterator && (offcpu || lock);
   bpf_program__set_autoload(p.seed_waits, seed_iterator_);
-  bpf_program__set_autoload(p.rewalk_waits, seed_iterator_ && options.unwind == UnwindMode::kCfi);
+  rewalk_iterator_ = seed_iterator_ && options.unwind == UnwindMode::kCfi;
+  bpf_program__set_autoload(p.rewalk_waits, rewalk_iterator_);
   bpf_program__set_autoload(p.cpu_sample, cpu);
   bpf_program__set_autoload(p.switch_btf, (offcpu || lock) && btf);
   bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
@@ -298,7 +299,7 @@ Result<size_t> ProfilePrograms::seed_waits(uint64_t start_ns) {
 }
 
 Result<size_t> ProfilePrograms::rewalk_waits(pid_t tgid) {
-  if (!seed_iterator_) return size_t{0};
+  if (!rewalk_iterator_) return size_t{0};
   const uint64_t before = skel_->bss->rewalked_waits;
   skel_->bss->rewalk_tgid = static_cast<__u32>(tgid);
   if (Status s = run_task_iterator(skel_->progs.rewalk_waits, "wait re-walking"); !s) {

@@ -61,8 +61,9 @@ class ProfilePrograms {
   // Runs it: every target thread blocked now gets a wait from start_ns, with its stack.
   // Returns how many waits it seeded.
   Result<size_t> seed_waits(uint64_t start_ns);
-  // Walks again, with its tables, the stacks of tgid's waits still open that were walked
-  // before it had tables (by frame pointers: it had just exec'd). Returns how many.
+  // Walks again the stacks of tgid's waits still open that fell short of their thread's
+  // entry, for when its tables have just changed (it exec'd, its loader mapped a library).
+  // Returns how many. Nothing to do with --unwind fp.
   Result<size_t> rewalk_waits(pid_t tgid);
 
  private:
@@ -82,6 +83,7 @@ class ProfilePrograms {
   int unwind_epoch_fd_ = -1;
   UnwindCapacity unwind_capacity_;
   bool seed_iterator_ = false;
+  bool rewalk_iterator_ = false;  // loaded: the task iterator is there and the walk is CFI
 };
 
 }  // namespace waitprof

@@ -232,13 +232,15 @@ Result<int> run_record(const RecordOptions& given) {
   if (!tree) return tree.error();
   std::vector<pid_t> initial_targets;
   if (launched) {
+    // Not a target until its exec: nothing runs in it before that but our own code.
     if (Status s = (*tree)->add_root_at_exec(launched->pid()); !s) return s.error();
-  }
-  for (pid_t pid : launched ? std::vector<pid_t>{} : options.pids) {
-    if (Status s = (*tree)->add_root(pid); !s) return s.error();
-    initial_targets.push_back(pid);
-    if (options.children) {
-      for (pid_t child : list_descendants(pid)) initial_targets.push_back(child);
+  } else {
+    for (pid_t pid : options.pids) {
+      if (Status s = (*tree)->add_root(pid); !s) return s.error();
+      initial_targets.push_back(pid);
+      if (options.children) {
+        for (pid_t child : list_descendants(pid)) initial_targets.push_back(child);
+      }
     }
   }
   for (pid_t pid : initial_targets) registry.add_existing(pid);

@@ -32,7 +32,7 @@ std::string dwfl_error_text() {
   return msg ? msg : "unknown libdwfl error";
 }
 
-// The linkage (mangled) name when DWARF has one, else the plain name; follows
+// The linkage (mangled) name when DWARF has one, else null; follows
 // DW_AT_abstract_origin/DW_AT_specification, as inlined and out-of-line instances carry
 // their names only on the abstract definition.
 const char* die_linkage_name(Dwarf_Die* die) {
@@ -112,7 +112,9 @@ SourceLine make_line(const std::string& system_name, const std::string& file, in
     // A symbol table may name a versioned symbol "pthread_cond_wait@@GLIBC_2.3.2": the
     // function is pthread_cond_wait (system_name keeps the whole).
     std::string_view plain(out.system_name);
-    if (size_t at = plain.find('@'); at != std::string_view::npos && at > 0) plain = plain.substr(0, at);
+    if (size_t at = plain.find('@'); at != std::string_view::npos && at > 0) {
+      plain = plain.substr(0, at);
+    }
     out.function = demangle(plain);
   }
   out.file = file;
@@ -243,12 +245,17 @@ std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
         // (an internal function's, which has the same and its parameters), without its
         // clone suffix (.cold, .constprop.0: the function is the same); else DWARF's name in
         // its scopes (C's ___pthread_cond_wait, not the symbol's pthread_cond_wait alias).
-        std::string name = die_system_name(die);
-        if (!die_linkage_name(die) && symbol && std::string_view(symbol).starts_with("_Z")) {
+        // (The scoped name walks the CU for the DIE's parents: only when it is the answer.)
+        std::string name;
+        if (const char* linkage = die_linkage_name(die)) {
+          name = linkage;
+        } else if (symbol && std::string_view(symbol).starts_with("_Z")) {
           name = without_clone_suffix(symbol);
+        } else {
+          name = scoped_name(die);
         }
-        out.push_back(make_line(name.empty() && symbol ? symbol : name, file, line,
-                                decl_line(die)));
+        if (name.empty() && symbol) name = symbol;
+        out.push_back(make_line(name, file, line, decl_line(die)));
         return out;
       }
     }

@@ -57,8 +57,8 @@ UnwindTables::~UnwindTables() {
 }
 
 void UnwindTables::unmap() {
-  epoch_ = nullptr;
-  for (Mapped* m : {&spaces_map_, &modules_map_, &pages_map_, &rows_map_, &rules_map_, &epoch_map_}) {
+  for (Mapped* m :
+       {&spaces_map_, &modules_map_, &pages_map_, &rows_map_, &rules_map_, &epoch_map_}) {
     if (m->addr) munmap(m->addr, m->bytes);
     *m = {};
   }
@@ -246,7 +246,9 @@ void UnwindTables::publish(pid_t tgid, const SpaceEntry& space) {
 
 // Memoized stacks (waitprof_stack_memo) are reused only within the epoch they were walked in.
 void UnwindTables::bump_epoch() {
-  if (epoch_) __atomic_fetch_add(epoch_, 1, __ATOMIC_SEQ_CST);
+  if (auto* epoch = static_cast<uint64_t*>(epoch_map_.addr)) {
+    __atomic_fetch_add(epoch, 1, __ATOMIC_SEQ_CST);
+  }
 }
 
 bool UnwindTables::set_process(pid_t tgid, const MapsSnapshot& maps) {
@@ -358,12 +360,8 @@ Status UnwindTables::attach(const UnwindMapFds& fds, const UnwindCapacity& capac
       {&pages_map_, fds.pages, sizeof(waitprof_unwind_page), capacity.pages, "unwind_pages"},
       {&rows_map_, fds.rows, sizeof(waitprof_unwind_row), capacity.rows, "unwind_rows"},
       {&rules_map_, fds.rules, sizeof(waitprof_unwind_rule), capacity.rules, "unwind_rules"},
+      {&epoch_map_, fds.epoch, sizeof(uint64_t), 1, "unwind_epoch"},
   };
-  epoch_map_.bytes = mapped_bytes(sizeof(uint64_t), 1);
-  void* epoch = mmap(nullptr, epoch_map_.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds.epoch, 0);
-  if (epoch == MAP_FAILED) return errno_error("mapping the BPF map unwind_epoch");
-  epoch_map_.addr = epoch;
-  epoch_ = static_cast<uint64_t*>(epoch);
   for (const Target& t : targets) {
     t.out->bytes = mapped_bytes(t.value_size, t.entries);
     void* addr = mmap(nullptr, t.out->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd, 0);

@@ -150,7 +150,6 @@ class UnwindTables {
     size_t bytes = 0;
   };
   Mapped spaces_map_, modules_map_, pages_map_, rows_map_, rules_map_, epoch_map_;
-  uint64_t* epoch_ = nullptr;
   void unmap();
   void bump_epoch();
   uint32_t spaces_next_ = 0;
