@@ -3,10 +3,11 @@
 # libbpf-tools offcputime (issue 5). Three parts, one table; see bench/README.md.
 #
 #   throughput  target-server prefork under a fixed wrk load: (a) no profiler, (b) waitprof
-#               record with all four profiles, (c) offcputime -p (one per worker); rotated
+#               record with all six profiles, (c) offcputime -p (one per worker); rotated
 #               order within each round; medians, min-max, ratios against (a)
-#   cost        kernel.bpf_stats_enabled=1: ns per sched_switch invocation for non-target
-#               switches (perf bench sched pipe, idle target) and target switches (plus wrk)
+#   cost        kernel.bpf_stats_enabled=1: ns per sched_switch and sched_waking invocation
+#               for non-target events (perf bench sched pipe, idle target) and target events
+#               (plus wrk), and per lock release the mutex profile records
 #   export      time and peak RSS from stop to all files written: a --export-duration (60 s)
 #               recording of target-server under wrk, and stack_fanout at 2^k unique stacks
 set -eEuo pipefail

@@ -22,16 +22,52 @@ static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters, struct task_
   return first.uaddr;
 }
 
-/* Syscall numbers: futex_waitv (5.16) and futex_wait (6.7) are the same on every arch. */
+/* Syscall numbers: futex_waitv (5.16), futex_wake and futex_wait (6.7) are the same on every
+ * arch (the futex2 calls came after the tables were unified). */
 #if defined(__TARGET_ARCH_x86)
 #define NR_FUTEX 202
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_FUTEX 98
 #else
 #define NR_FUTEX -1
+
+/* Whether the thread with these saved user registers is inside a futex call that wakes
+ * waiters of the word uaddr: the call an unlock makes (FUTEX_WAKE for glibc's mutexes and
+ * rwlocks, FUTEX_UNLOCK_PI for PI mutexes, a program's own futex lock's wake), and condvar
+ * signals, which user space tells apart by the waiter's stack. A requeue or FUTEX_WAKE_OP may
+ * wake waiters of their second word (r8, the fifth argument). A wakeup from anywhere else (a
+ * timeout, a signal, an interrupt that found this thread on the CPU) is no release. */
+static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 uaddr) {
+  if (!regs) return false;
+#if defined(__TARGET_ARCH_x86)
+  __u64 arg0 = regs->di, arg1 = regs->si, arg4 = regs->r8;
+#elif defined(__TARGET_ARCH_arm64)
+  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1],
+        arg4 = ((struct user_pt_regs *)regs)->regs[4];
+#else
+  __u64 arg0 = 0, arg1 = 0, arg4 = 0;
+  return false;
+#endif
+  if (nr == NR_FUTEX_WAKE) return arg0 == uaddr;
+  if (nr != NR_FUTEX) return false;
+  switch ((__u32)arg1 & WAITPROF_FUTEX_CMD_MASK) {
+    case 1 /* FUTEX_WAKE */:
+    case 7 /* FUTEX_UNLOCK_PI */:
+    case 10 /* FUTEX_WAKE_BITSET */:
+      return arg0 == uaddr;
+    case 3 /* FUTEX_REQUEUE */:
+    case 4 /* FUTEX_CMP_REQUEUE */:
+    case 5 /* FUTEX_WAKE_OP */:
+    case 12 /* FUTEX_CMP_REQUEUE_PI */:
+      return arg0 == uaddr || arg4 == uaddr;
+  }
+  return false;
+}
+
 #endif
 #define NR_FUTEX_WAITV 449
-#define NR_FUTEX_WAIT 454
+#define NR_FUTEX_WAKE 454
+#define NR_FUTEX_WAIT 455
 
 /* Whether syscall `nr`, which the thread with these saved user registers is blocked in, is a
  * futex wait; if so, its futex word and op (enum of profile.h's lock key). task: as for
@@ -46,6 +82,40 @@ static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 
 #else
   __u64 arg0 = 0, arg1 = 0;
   return false;
+
+/* Whether the thread with these saved user registers is inside a futex call that wakes
+ * waiters of the word uaddr: the call an unlock makes (FUTEX_WAKE for glibc's mutexes and
+ * rwlocks, FUTEX_UNLOCK_PI for PI mutexes, a program's own futex lock's wake), and condvar
+ * signals, which user space tells apart by the waiter's stack. A requeue or FUTEX_WAKE_OP may
+ * wake waiters of their second word (r8, the fifth argument). A wakeup from anywhere else (a
+ * timeout, a signal, an interrupt that found this thread on the CPU) is no release. */
+static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 uaddr) {
+  if (!regs) return false;
+#if defined(__TARGET_ARCH_x86)
+  __u64 arg0 = regs->di, arg1 = regs->si, arg4 = regs->r8;
+#elif defined(__TARGET_ARCH_arm64)
+  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1],
+        arg4 = ((struct user_pt_regs *)regs)->regs[4];
+#else
+  __u64 arg0 = 0, arg1 = 0, arg4 = 0;
+  return false;
+#endif
+  if (nr == NR_FUTEX_WAKE) return arg0 == uaddr;
+  if (nr != NR_FUTEX) return false;
+  switch ((__u32)arg1 & WAITPROF_FUTEX_CMD_MASK) {
+    case 1 /* FUTEX_WAKE */:
+    case 7 /* FUTEX_UNLOCK_PI */:
+    case 10 /* FUTEX_WAKE_BITSET */:
+      return arg0 == uaddr;
+    case 3 /* FUTEX_REQUEUE */:
+    case 4 /* FUTEX_CMP_REQUEUE */:
+    case 5 /* FUTEX_WAKE_OP */:
+    case 12 /* FUTEX_CMP_REQUEUE_PI */:
+      return arg0 == uaddr || arg4 == uaddr;
+  }
+  return false;
+}
+
 #endif
   if (nr == NR_FUTEX) {
     __u32 cmd = (__u32)arg1 & WAITPROF_FUTEX_CMD_MASK;
@@ -63,6 +133,40 @@ static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 
     *uaddr = futex_waitv_first_uaddr(arg0, task);
     *op = WAITPROF_FUTEX2_WAITV;
     return true;
+  }
+  return false;
+}
+
+
+/* Whether the thread with these saved user registers is inside a futex call that wakes
+ * waiters of the word uaddr: the call an unlock makes (FUTEX_WAKE for glibc's mutexes and
+ * rwlocks, FUTEX_UNLOCK_PI for PI mutexes, a program's own futex lock's wake), and condvar
+ * signals, which user space tells apart by the waiter's stack. A requeue or FUTEX_WAKE_OP may
+ * wake waiters of their second word (r8, the fifth argument). A wakeup from anywhere else (a
+ * timeout, a signal, an interrupt that found this thread on the CPU) is no release. */
+static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 uaddr) {
+  if (!regs) return false;
+#if defined(__TARGET_ARCH_x86)
+  __u64 arg0 = regs->di, arg1 = regs->si, arg4 = regs->r8;
+#elif defined(__TARGET_ARCH_arm64)
+  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1],
+        arg4 = ((struct user_pt_regs *)regs)->regs[4];
+#else
+  __u64 arg0 = 0, arg1 = 0, arg4 = 0;
+  return false;
+#endif
+  if (nr == NR_FUTEX_WAKE) return arg0 == uaddr;
+  if (nr != NR_FUTEX) return false;
+  switch ((__u32)arg1 & WAITPROF_FUTEX_CMD_MASK) {
+    case 1 /* FUTEX_WAKE */:
+    case 7 /* FUTEX_UNLOCK_PI */:
+    case 10 /* FUTEX_WAKE_BITSET */:
+      return arg0 == uaddr;
+    case 3 /* FUTEX_REQUEUE */:
+    case 4 /* FUTEX_CMP_REQUEUE */:
+    case 5 /* FUTEX_WAKE_OP */:
+    case 12 /* FUTEX_CMP_REQUEUE_PI */:
+      return arg0 == uaddr || arg4 == uaddr;
   }
   return false;
 }

@@ -38,7 +38,9 @@ static __always_inline void count_drop(__u32 kind) {
   percpu_increment(&proctree_drops, kind);
 }
 
-static __always_inline void emit(__u32 kind, __u32 tgid, __u32 parent_tgid) {
+/* comm: a kernel string to name the event by, or NULL for the current task's name. */
+static __always_inline void emit_named(__u32 kind, __u32 tgid, __u32 parent_tgid, __u32 tid,
+                                       const char *comm) {
   struct waitprof_proc_event *e = bpf_ringbuf_reserve(&proc_events, sizeof(*e), 0);
   if (!e) {
     count_drop(WAITPROF_DROP_EVENTS_FULL);
@@ -47,18 +49,29 @@ static __always_inline void emit(__u32 kind, __u32 tgid, __u32 parent_tgid) {
   e->kind = kind;
   e->tgid = tgid;
   e->parent_tgid = parent_tgid;
-  e->pad = 0;
+  e->tid = tid;
   e->timestamp_ns = bpf_ktime_get_ns();
-  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  if (comm)
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
+  else
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
   bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void emit(__u32 kind, __u32 tgid, __u32 parent_tgid) {
+  emit_named(kind, tgid, parent_tgid, 0, 0);
 }
 
 /* BPF_CORE_READ works under both tp_btf and raw_tp, so one handler serves both. */
 static __always_inline int handle_fork(struct task_struct *parent, struct task_struct *child) {
-  if (!follow_children) return 0;
   __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
   __u32 child_tgid = BPF_CORE_READ(child, tgid);
-  if (child_tgid == parent_tgid) return 0; /* a new thread (CLONE_THREAD), not a process */
+  if (child_tgid == parent_tgid) { /* a new thread (CLONE_THREAD), not a process */
+    if (target_test(parent_tgid))
+      emit_named(WAITPROF_PROC_THREAD_NAME, child_tgid, 0, BPF_CORE_READ(child, pid), child->comm);
+    return 0;
+  }
+  if (!follow_children) return 0;
   if (!target_test(parent_tgid)) return 0;
   target_set(child_tgid);
   /* The child maps what its parent does, and may run before user space hears of it. */
@@ -101,6 +114,25 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child) {
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child) {
   return handle_fork(parent, child);
+}
+
+/* A thread's new name (prctl PR_SET_NAME, or /proc/PID/task/TID/comm: pthread_setname_np);
+ * task may be another thread than the current one. */
+static __always_inline int handle_rename(struct task_struct *task, const char *comm) {
+  __u32 tgid = BPF_CORE_READ(task, tgid);
+  if (target_test(tgid))
+    emit_named(WAITPROF_PROC_THREAD_NAME, tgid, 0, BPF_CORE_READ(task, pid), comm);
+  return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(rename_btf, struct task_struct *task, const char *comm) {
+  return handle_rename(task, comm);
+}
+
+SEC("raw_tp/task_rename")
+int BPF_PROG(rename_raw, struct task_struct *task, const char *comm) {
+  return handle_rename(task, comm);
 }
 
 SEC("tp_btf/sched_process_exec")

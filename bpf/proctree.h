@@ -20,15 +20,18 @@ enum waitprof_proc_event_kind {
   /* The dynamic loader changed a target's mappings: libraries loaded at startup or by
    * dlopen, or unloaded (ld.so's _dl_debug_state, the hook debuggers use). */
   WAITPROF_PROC_MAPS = 4,
+  /* A target's thread got a name: created (its creator's) or renamed (pthread_setname_np),
+   * so its samples are named even when it exits before the export reads /proc. */
+  WAITPROF_PROC_THREAD_NAME = 5,
 };
 
 struct waitprof_proc_event {
   __u32 kind;
   __u32 tgid;
   __u32 parent_tgid; /* FORK only */
-  __u32 pad;
+  __u32 tid;         /* THREAD_NAME only */
   __u64 timestamp_ns; /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
-  char comm[WAITPROF_COMM_LEN];
+  char comm[WAITPROF_COMM_LEN]; /* the current task's; THREAD_NAME: the thread's */
 };
 
 /* Counters the kernel side bumps instead of failing silently; indexes into `proctree_drops`. */

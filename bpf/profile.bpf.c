@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The four profiles, aggregated in kernel maps: cpu (perf cpu-clock samples), offcpu
- * (sched_switch out→in), lock (futex wait syscalls, enter→exit) and send (bytes a thread hands
- * to TCP). Every handler first asks whether the thread belongs to a target process; the
- * `targets` map is the one proctree.bpf.c keeps current (user space shares it before load). */
+/* The profiles, aggregated in kernel maps: cpu (perf cpu-clock samples), offcpu
+ * (sched_switch out→in), lock (futex waits: user space splits them into lock and block by
+ * what they wait for), mutex (lock waits by the thread that woke them, at sched_waking) and
+ * send (bytes a thread hands to TCP). Every handler first asks whether the thread belongs to
+ * a target process; the `targets` map is the one proctree.bpf.c keeps current (user space
+ * shares it before load). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -85,6 +87,13 @@ struct {
   __type(key, __u32); /* tid */
   __type(value, struct waitprof_lock_start);
 } seeded_lock SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, WAITPROF_MAX_KEYS);
+  __type(key, struct waitprof_mutex_key);
+  __type(value, struct waitprof_count_total);
+} mutex_waits SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -323,6 +332,21 @@ static __always_inline struct waitprof_thread_slot *claim_slot(__u32 tid) {
     }                                                                        \
   } while (0)
 
+/* The thread's lock wait closes at end: charged to whoever released it, if anyone did. */
+static __always_inline void charge_release(struct waitprof_thread_slot *slot, __u64 end) {
+  if (!slot->release.woken_ns) return;
+  slot->release.woken_ns = 0;
+  __u64 start = slot->lock.start_ns;
+  /* A release for another word is stale: it woke a futex wait that returned before this
+   * thread switched out (it found the lock free), and this wait is for something else. */
+  if (!start || slot->release.key.uaddr != slot->lock.key.uaddr) return;
+  __u64 delay = end > start ? end - start : 0;
+  if (delay < min_block_ns) return;
+  struct waitprof_mutex_key key = slot->release.key;
+  key.waiter_stack = slot->lock.key.user_stack;
+  add_count_total(&mutex_waits, &key, 1, delay, WAITPROF_DROP_MUTEX_KEYS_FULL);
+}
+
 /* A thread died: its sums go to the profile maps and its slot is freed. Runs for every dying
  * thread of the machine, since a process stops being a target (its leader's exit) before
  * its threads' last switch. Not inlined: the sched_switch program's path for everyone else
@@ -425,8 +449,10 @@ static __always_inline void end_untraced_wait(struct waitprof_thread_slot *slot,
   __u64 ran = runtime - slot->runtime_at_switch_out;
   __u64 end = now - start > ran ? now - ran : start;
   CLOSE_WAIT(slot->offcpu, slot->offcpu_sum, offcpu_waits, end, WAITPROF_DROP_OFFCPU_KEYS_FULL);
-  if (lock_in_switch)
+  if (lock_in_switch) {
+    charge_release(slot, end);
     CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, end, WAITPROF_DROP_LOCK_KEYS_FULL);
+  }
 }
 
 /* Ends the thread's waits and adds them to the thread's sums. */
@@ -442,8 +468,10 @@ static __always_inline void switch_in(__u32 tid, __u64 now) {
     return;
   }
   CLOSE_WAIT(slot->offcpu, slot->offcpu_sum, offcpu_waits, now, WAITPROF_DROP_OFFCPU_KEYS_FULL);
-  if (lock_in_switch)
+  if (lock_in_switch) {
+    charge_release(slot, now);
     CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
+  }
 }
 
 static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state, __u32 tgid,
@@ -534,6 +562,64 @@ int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_str
                            BPF_CORE_READ(next, tgid), BPF_CORE_READ(next, pid),
                            BPF_CORE_READ(prev, se.sum_exec_runtime)};
   return handle_switch(ctx, preempt, prev_state, ids, 0);
+}
+
+/* ---- mutex: who released the lock a thread waited for ----
+ * Go's mutex profile charges a lock's delay to the unlocker. The unlocker is the thread that
+ * wakes the waiter: sched_waking runs in the waker's context (try_to_wake_up, before the
+ * wakee is queued), so its registers say which futex call it is in and its stack is the
+ * release site. (sched_wakeup may run on the wakee's CPU, where current is someone else.)
+ * The waker is noted in the waiter's slot; the waiter's lock wait, when it closes at its
+ * switch-in, is charged to it with the lock profile's delay, so the two profiles hold the
+ * same waits, by waiter and by holder. */
+
+/* The current thread woke wakee: if wakee was blocked in a futex wait on a word the current
+ * thread's futex wake call names, and both are targets, the current thread released it. The
+ * word comes from the wakee's own registers, not its slot: a lock holder that releases at
+ * once can wake the waiter while it is still switching out, before its wait is in its slot. */
+static __always_inline void lock_waiter_woken(void *ctx, struct task_struct *wakee) {
+  if (!is_target(wakee->tgid)) return;
+  bump(WAITPROF_SEEN_TARGET_WAKEUPS);
+  struct task_struct *waker = bpf_get_current_task_btf();
+  __u32 waker_tgid = waker->tgid;
+  if (!is_target(waker_tgid)) return;
+  struct pt_regs *wakee_regs = user_regs_of(wakee);
+  __s32 wakee_syscall = regs_syscall(wakee_regs);
+  __u64 uaddr = 0;
+  __u32 op = 0;
+  /* futex_waitv's word is in the wakee's memory, which only a sleepable program may read. */
+  if (wakee_syscall == NR_FUTEX_WAITV ||
+      !futex_wait_in(wakee_regs, wakee_syscall, &uaddr, &op, 0))
+    return;
+  struct pt_regs *regs = user_regs_of(waker);
+  if (!futex_wake_of(regs, regs_syscall(regs), uaddr)) return;
+  struct waitprof_thread_slot *waiter = find_slot(wakee->pid);
+  struct waitprof_thread_slot *slot = claim_slot(waker->pid);
+  if (!waiter || !slot) return;
+  bump(WAITPROF_SEEN_RELEASES);
+  /* The IRQ scratch and walk slot: try_to_wake_up holds the wakee's pi_lock with interrupts
+   * off, so neither cpu_sample (the timer interrupt) nor this program can interrupt the
+   * other, while a task-context program this wakeup's interrupt preempted may be mid-walk in
+   * the task slot. */
+  struct waitprof_mutex_key key = {
+      .tgid = waker_tgid,
+      .tid = waker->pid,
+      .user_stack = user_stack_at(ctx, waker_tgid, saved_user_regs(waker, regs), SCRATCH_IRQ,
+                                  waiter->release.key.user_stack, slot),
+      .uaddr = uaddr,
+      .waiter_tgid = wakee->tgid,
+      .op = op,
+  };
+  waiter->release.key = key;
+  /* Last: the waiter's close takes a release whose time is set (x86 keeps stores in order;
+   * a torn key, on a waiter switching out right now, costs one sample its holder). */
+  waiter->release.woken_ns = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(waking_btf, struct task_struct *p) {
+  lock_waiter_woken(ctx, p);
+  return 0;
 }
 
 /* ---- lock, without BTF: futex wait calls timed from syscall entry to exit ----

@@ -110,6 +110,19 @@ struct waitprof_lock_start {
   struct waitprof_lock_key key;
 };
 
+/* mutex: a lock wait by the thread that woke it from inside a futex wake call, the releaser
+ * (Go's mutex profile charges a lock's delay to the unlocker). The waiter's stack and op come
+ * along so user space can tell a lock from a condvar by the same frames as the waiter's wait. */
+struct waitprof_mutex_key {
+  __u32 tgid; /* the releaser */
+  __u32 tid;
+  __u64 user_stack;   /* the releaser's, at the wake: inside its unlock */
+  __u64 waiter_stack; /* the woken thread's, at its wait */
+  __u64 uaddr;        /* the futex word both named */
+  __u32 waiter_tgid;
+  __u32 op; /* the waiter's futex op */
+};
+
 struct waitprof_send_key {
   __u32 tgid;
   __u32 tid;
@@ -147,6 +160,13 @@ struct waitprof_lock_sum {
   struct waitprof_count_total value;
 };
 
+/* Who woke a thread's lock wait, written into the waiter's slot by the waker's sched_waking
+ * and charged when the waiter's lock wait closes (key.waiter_stack filled in then). */
+struct waitprof_release {
+  struct waitprof_mutex_key key;
+  __u64 woken_ns; /* 0: none pending */
+};
+
 struct waitprof_send_sum {
   struct waitprof_send_key key;
   struct waitprof_count_total value;
@@ -160,16 +180,20 @@ struct waitprof_thread_slot {
   struct waitprof_offcpu_sum offcpu_sum;
   struct waitprof_lock_sum lock_sum;
   struct waitprof_send_sum send_sum;
+  /* The thread as a waiter: who released the lock its wait is for. The one field of a slot
+   * another thread writes (the waker, from sched_waking, while this thread is off CPU or
+   * just switching out): see lock_waiter_woken. */
+  struct waitprof_release release;
   __u64 runtime_at_switch_out; /* the thread's sum_exec_runtime then: see end_untraced_wait */
   /* The open wait's stack did not reach its thread's entry: walked before user space had
    * given its process all its unwind tables (just exec'd, a library just mapped). When its
    * tables change, rewalk_waits walks it again. */
   __u32 walk_short_of_entry;
-  __u32 pad; /* 256 bytes so far: a cache-line multiple */
+  __u32 pad[5]; /* 320 bytes so far: a cache-line multiple */
   /* The thread's last stacks, with what their walks read (unwind.h): a thread that waits or
    * sends again from where it did before is not walked again. */
   struct waitprof_stack_memo memos[WAITPROF_THREAD_MEMOS];
-}; /* 1 KiB: neighbours on other CPUs share no line */
+}; /* 1088 bytes, 17 cache lines: neighbours on other CPUs share no line */
 
 /* Per-CPU counters, indexes into `counters`: events each program saw for targets (for the
  * summary and progress) and everything that was dropped instead of failing silently. */
@@ -202,7 +226,12 @@ enum waitprof_counter {
   WAITPROF_UNWIND_WALKS = 20,  /* user stacks walked (by CFI and frame pointers) */
   WAITPROF_UNWIND_COPIES = 21, /* stack pages those walks copied */
   WAITPROF_USER_STACK_MEMO_MISMATCHES = 22, /* verify mode: a memo hit whose walk differed */
-  WAITPROF_COUNTERS = 23,
+  /* sched_waking events whose wakee is a target thread (the bench's target/non-target split),
+   * and of them, lock waits woken by a target thread's futex wake: the mutex profile's events. */
+  WAITPROF_SEEN_TARGET_WAKEUPS = 23,
+  WAITPROF_SEEN_RELEASES = 24,
+  WAITPROF_DROP_MUTEX_KEYS_FULL = 25,
+  WAITPROF_COUNTERS = 26,
 };
 
 #endif

@@ -63,6 +63,7 @@ static __always_inline struct waitprof_thread_slot *take_free_slot(__u32 tid) {
     slot->offcpu_sum.value.count = 0;
     slot->lock_sum.value.count = 0;
     slot->send_sum.value.count = 0;
+    slot->release.woken_ns = 0;
 #pragma unroll
     for (int i = 0; i < WAITPROF_THREAD_MEMOS; i++) slot->memos[i].key = 0;
     return slot;

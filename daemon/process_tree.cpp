@@ -41,21 +41,25 @@ Result<std::unique_ptr<ProcessTree>> ProcessTree::open(bool follow_children, Eve
 
   const bool btf = kernel_has_btf_tracepoint("sched_process_fork") &&
                    kernel_has_btf_tracepoint("sched_process_exec") &&
-                   kernel_has_btf_tracepoint("sched_process_exit");
+                   kernel_has_btf_tracepoint("sched_process_exit") &&
+                   kernel_has_btf_tracepoint("task_rename");
   tree->attach_mode_ = btf ? "tp_btf" : "raw_tp";
   for (bpf_program* prog :
-       {tree->skel_->progs.fork_btf, tree->skel_->progs.exec_btf, tree->skel_->progs.exit_btf}) {
+       {tree->skel_->progs.fork_btf, tree->skel_->progs.exec_btf, tree->skel_->progs.exit_btf,
+        tree->skel_->progs.rename_btf}) {
     bpf_program__set_autoload(prog, btf);
   }
   for (bpf_program* prog :
-       {tree->skel_->progs.fork_raw, tree->skel_->progs.exec_raw, tree->skel_->progs.exit_raw}) {
+       {tree->skel_->progs.fork_raw, tree->skel_->progs.exec_raw, tree->skel_->progs.exit_raw,
+        tree->skel_->progs.rename_raw}) {
     bpf_program__set_autoload(prog, !btf);
   }
   if (int err = proctree_bpf__load(tree->skel_); err) {
     return libbpf_error("loading proctree.bpf.o into the kernel", err);
   }
   if (int err = proctree_bpf__attach(tree->skel_); err) {
-    return libbpf_error("attaching to sched_process_fork/exec/exit (" + tree->attach_mode_ + ")",
+    return libbpf_error("attaching to sched_process_fork/exec/exit and task_rename (" +
+                            tree->attach_mode_ + ")",
                         err);
   }
   tree->target_words_ = static_cast<uint64_t*>(mmap(nullptr, kTargetBytes, PROT_READ | PROT_WRITE,

@@ -87,7 +87,8 @@ RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
   const StackReader::Stack& user = stacks.get(key.user_stack);
   s.user_stack = user.ips;
   s.user_stack_end = user.end;
-  s.kernel_stack = stacks.get(key.kernel_stack).ips;
+  // The mutex key has none: the releaser is in its futex call, whose kernel side is no news.
+  if constexpr (requires { key.kernel_stack; }) s.kernel_stack = stacks.get(key.kernel_stack).ips;
   s.began_before_recording = key.user_stack == WAITPROF_STACK_BEFORE_START;
   s.user_stack_missing = key.user_stack == WAITPROF_STACK_NONE;
   s.kernel_thread = key.user_stack == WAITPROF_STACK_KERNEL_THREAD;
@@ -105,6 +106,15 @@ RawSample lock_sample(const waitprof_lock_key& key, StackReader& stacks) {
   RawSample s = base_sample(ProfileKind::kLock, key, stacks);
   s.futex_uaddr = key.uaddr;
   s.futex_op = key.op;
+  return s;
+}
+
+RawSample mutex_sample(const waitprof_mutex_key& key, StackReader& stacks) {
+  RawSample s = base_sample(ProfileKind::kMutex, key, stacks);
+  s.futex_uaddr = key.uaddr;
+  s.futex_op = key.op;
+  s.waiter_stack = stacks.get(key.waiter_stack).ips;
+  s.waiter_tgid = key.waiter_tgid;
   return s;
 }
 
@@ -178,6 +188,13 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       });
   if (!s) return s.error();
 
+  s = for_each_entry<waitprof_mutex_key, waitprof_count_total>(
+      bpf_map__fd(skel.maps.mutex_waits), "mutex_waits",
+      [&](const waitprof_mutex_key& key, const waitprof_count_total& v) {
+        out.push_back(with_value(mutex_sample(key, stacks), v));
+      });
+  if (!s) return s.error();
+
   s = for_each_entry<waitprof_send_key, waitprof_count_total>(
       bpf_map__fd(skel.maps.sends), "sends",
       [&](const waitprof_send_key& key, const waitprof_count_total& v) {
@@ -201,6 +218,14 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(lock(slot.lock_sum.key), slot.lock_sum.value));
     if (slot.send_sum.value.count)
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
+    // A lock wait released but not yet ended by its switch-in: charged to its releaser up
+    // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
+    if (slot.release.woken_ns && slot.lock.start_ns && slot.release.key.uaddr == slot.lock.key.uaddr) {
+      waitprof_mutex_key key = slot.release.key;
+      key.waiter_stack = slot.lock.key.user_stack;
+      add_open_wait(waitprof_lock_start{slot.lock.start_ns, {}}, stop_ns, min_block_ns,
+                    [&](const waitprof_lock_key&) { return mutex_sample(key, stacks); }, out);
+    }
     add_open_wait(slot.offcpu, stop_ns, min_block_ns, offcpu, out);
     add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);
   }

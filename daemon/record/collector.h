@@ -15,6 +15,8 @@ namespace waitprof {
 class ProfilePrograms;
 
 struct RawSample {
+  // kLock: a futex wait, of any kind (the lock and block profiles are both cut from these);
+  // kMutex: a lock wait as its releaser woke it (tgid/tid/user_stack: the releaser's).
   ProfileKind kind = ProfileKind::kCpu;
   uint32_t tgid = 0;
   uint32_t tid = 0;
@@ -27,7 +29,9 @@ struct RawSample {
   int32_t syscall = -1;                // offcpu
   uint32_t offcpu_state = 0;           // offcpu: enum waitprof_offcpu_state
   uint64_t futex_uaddr = 0;            // lock
-  uint32_t futex_op = 0;               // lock
+  uint32_t futex_op = 0;               // lock; mutex: the waiter's
+  std::vector<uint64_t> waiter_stack;  // mutex: the woken waiter's user stack, leaf first
+  uint32_t waiter_tgid = 0;            // mutex
   uint64_t count = 0;  // cpu samples, offcpu switches, lock waits, send calls
   uint64_t total = 0;  // cpu: 0 (samples × period), offcpu/lock: ns, send: bytes
   bool in_progress = false;  // a wait still open at stop time, charged up to it
@@ -35,7 +39,7 @@ struct RawSample {
   auto sort_key() const {
     return std::tie(kind, tgid, tid, user_stack, kernel_stack, user_stack_missing,
                     began_before_recording, kernel_thread, syscall, offcpu_state, futex_uaddr,
-                    futex_op, in_progress);
+                    futex_op, waiter_stack, waiter_tgid, in_progress);
   }
 };
 

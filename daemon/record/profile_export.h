@@ -43,14 +43,16 @@ struct ProfileTotals {
   std::map<uint32_t, uint64_t> total_by_stack_end;
   uint64_t missing_user_stack_total = 0;
   std::map<uint32_t, uint64_t> total_by_pid;
+  // offcpu, lock, block, mutex: value by the `wait` label (what the waits waited for).
+  std::map<std::string, uint64_t> total_by_wait;
 };
 
 // Builds the profile of `kind` out of `samples` (others are skipped).
 perftools::profiles::Profile build_profile(ProfileKind kind, const std::vector<RawSample>& samples,
                                            const ExportContext& ctx, ProfileTotals& totals);
 
-// "lock" label value: the global's name when the futex word is a symbol ("tsrv::g_product_rng"),
-// else its address in hex.
+// "lock" label value: the global's name when the futex word is in one ("tsrv::g_product_rng",
+// "thread_cache+40" for a word inside an object), else its address in hex.
 std::string lock_name(Symbolizer& symbolizer, uint32_t tgid, uint64_t uaddr);
 
 }  // namespace waitprof

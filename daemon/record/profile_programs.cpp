@@ -75,8 +75,11 @@ Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
 
   const bool cpu = options.wants(ProfileKind::kCpu);
   const bool offcpu = options.wants(ProfileKind::kOffcpu);
-  const bool lock = options.wants(ProfileKind::kLock);
+  const bool lock = options.wants_futex_waits();
   const bool send = options.wants(ProfileKind::kSend);
+  // The mutex profile needs the waker's task and the wakee's as BTF pointers.
+  const bool mutex = options.wants(ProfileKind::kMutex) && btf &&
+                     kernel_has_btf_tracepoint("sched_waking");
   // Lock waits come from sched_switch where it runs as tp_btf (the blocked thread's registers
   // name the futex call); the syscall tracepoints, the fallback, would tax every syscall of
   // the machine (an enabled one sends them all through the slow entry path).
@@ -93,6 +96,7 @@ Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
   bpf_program__set_autoload(p.cpu_sample, cpu);
   bpf_program__set_autoload(p.switch_btf, (offcpu || lock) && btf);
   bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
+  bpf_program__set_autoload(p.waking_btf, mutex);
   // futex2's futex_wait (6.7) and futex_waitv (5.16) are absent on older kernels.
   auto has_syscall_tp = [](const char* name) {
     return access((std::string("/sys/kernel/tracing/events/syscalls/") + name).c_str(), F_OK) ==
@@ -166,9 +170,9 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
     std::string label;  // what the user reads in the summary
   };
   const bool offcpu = options.wants(ProfileKind::kOffcpu);
-  const bool lock = options.wants(ProfileKind::kLock);
+  const bool lock = options.wants_futex_waits();
   const std::string switch_btf_label =
-      std::string(offcpu && lock ? "offcpu and lock" : offcpu ? "offcpu" : "lock") +
+      std::string(offcpu && lock ? "offcpu and futex waits" : offcpu ? "offcpu" : "futex waits") +
       ": sched_switch (tp_btf)" +
       (lock ? "; a lock wait is a thread blocked inside a futex wait call (futex, futex_wait, "
               "futex_waitv)"
@@ -176,12 +180,14 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
   const Point points[] = {
       {p.switch_btf, switch_btf_label},
       {p.switch_raw, "offcpu: sched_switch (raw_tp)"},
-      {p.futex_enter, "lock: syscalls:sys_enter_futex"},
-      {p.futex_exit, "lock: syscalls:sys_exit_futex"},
-      {p.futex2_wait_enter, "lock: syscalls:sys_enter_futex_wait"},
-      {p.futex2_wait_exit, "lock: syscalls:sys_exit_futex_wait"},
-      {p.futex_waitv_enter, "lock: syscalls:sys_enter_futex_waitv"},
-      {p.futex_waitv_exit, "lock: syscalls:sys_exit_futex_waitv"},
+      {p.waking_btf, "mutex: sched_waking (tp_btf); a lock waiter woken by a target thread's "
+                     "futex wake on its word is charged to the waker's stack"},
+      {p.futex_enter, "futex waits: syscalls:sys_enter_futex"},
+      {p.futex_exit, "futex waits: syscalls:sys_exit_futex"},
+      {p.futex2_wait_enter, "futex waits: syscalls:sys_enter_futex_wait"},
+      {p.futex2_wait_exit, "futex waits: syscalls:sys_exit_futex_wait"},
+      {p.futex_waitv_enter, "futex waits: syscalls:sys_enter_futex_waitv"},
+      {p.futex_waitv_exit, "futex waits: syscalls:sys_exit_futex_waitv"},
       {p.send_fexit, "send: fexit/tcp_sendmsg"},
       {p.send_btf, "send: sock_send_length (tp_btf, TCP)"},
       {p.send_tracepoint, "send: tracepoint sock:sock_send_length (TCP)"},
@@ -192,6 +198,9 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
     if (!link) return libbpf_error("attaching " + point.label, errno);
     links_.push_back(link);
     attach_points_.push_back(point.label);
+  }
+  if (options.wants(ProfileKind::kMutex) && !bpf_program__autoload(p.waking_btf)) {
+    attach_points_.push_back("mutex: not recorded (it needs sched_switch and sched_waking as tp_btf)");
   }
   if (options.wants(ProfileKind::kCpu)) return open_cpu_clock(options.frequency_hz);
   return {};

@@ -142,7 +142,8 @@ Result<std::vector<std::string>> write_profile_and_flamegraph(
 
 CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   CLI::App* sub = app.add_subcommand(
-      "record", "Record cpu, offcpu, lock and send profiles of running processes as pprof files");
+      "record", "Record cpu, offcpu, lock, block, mutex and send profiles of running processes as "
+      "pprof files");
   sub->add_option("-p,--pid", options.pids, "Process to record (repeatable)")
       ->check(process_id_check());
   sub->add_flag("-c,--children", options.children,
@@ -152,14 +153,20 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
       ->check(CLI::Range(0.001, 86400.0));
   sub->add_option("-o,--output", options.output_dir, "Directory for the profiles")
       ->capture_default_str();
-  static const std::map<std::string, ProfileKind> kByName{{"cpu", ProfileKind::kCpu},
-                                                          {"offcpu", ProfileKind::kOffcpu},
-                                                          {"lock", ProfileKind::kLock},
-                                                          {"send", ProfileKind::kSend}};
-  sub->add_option("--profiles", options.profiles, "Profiles to record")
+  static const std::map<std::string, ProfileKind> kByName{
+      {"cpu", ProfileKind::kCpu},     {"offcpu", ProfileKind::kOffcpu},
+      {"lock", ProfileKind::kLock},   {"block", ProfileKind::kBlock},
+      {"mutex", ProfileKind::kMutex}, {"send", ProfileKind::kSend}};
+  sub->add_option("--profiles", options.profiles,
+                  "Profiles to record, each charged as Go's of that name: cpu (on-CPU samples); "
+                  "offcpu (all time off CPU, labelled with what it waited for); lock (waits for "
+                  "locks: mutex, rwlock, the program's own futex locks; charged to the waiter); "
+                  "block (every synchronization wait: locks, condvars, joins, semaphores, "
+                  "barriers; charged to the waiter); mutex (lock waits charged to the thread "
+                  "that released the lock and woke the waiter); send (bytes handed to TCP)")
       ->delimiter(',')
       ->transform(choice_of(kByName, "a profile"))
-      ->default_str("cpu,offcpu,lock,send");
+      ->default_str("cpu,offcpu,lock,block,mutex,send");
   sub->add_option("-F,--frequency", options.frequency_hz, "cpu samples per second per CPU")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
@@ -174,8 +181,8 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
                   "Distinct stacks (user and kernel) kept; memory grows with the stacks seen")
       ->check(CLI::Range(1024, 4 * 1024 * 1024));
   sub->add_option("--thread-slots", options.thread_slots,
-                  "Target threads alive at once that can be recorded (a power of two, 1 KiB "
-                  "each; default 8192)")
+                  "Target threads alive at once that can be recorded (a power of two, 1088 "
+                  "bytes each; default 8192)")
       ->check(CLI::Range(2u, 1u << WAITPROF_THREAD_SLOT_BITS_MAX))
       ->check(CLI::Validator(
           [](const std::string& text) -> std::string {
@@ -332,7 +339,7 @@ Result<int> run_record(const RecordOptions& given) {
   outcome.processes_exited = registry.processes_exited();
   outcome.attach_points = (*programs)->attach_points();
   outcome.attach_points.insert(outcome.attach_points.begin(),
-                               "targets: sched_process_fork/exec/exit (" +
+                               "targets: sched_process_fork/exec/exit, task_rename (" +
                                    (*tree)->attach_mode() + "); libraries: " +
                                    (*tree)->loader_hook());
   outcome.sample_period_ns = (*programs)->sample_period_ns();

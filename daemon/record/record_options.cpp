@@ -9,6 +9,8 @@ const char* profile_name(ProfileKind kind) {
     case ProfileKind::kCpu: return "cpu";
     case ProfileKind::kOffcpu: return "offcpu";
     case ProfileKind::kLock: return "lock";
+    case ProfileKind::kBlock: return "block";
+    case ProfileKind::kMutex: return "mutex";
     case ProfileKind::kSend: return "send";
   }
   return "?";
@@ -16,6 +18,10 @@ const char* profile_name(ProfileKind kind) {
 
 bool RecordOptions::wants(ProfileKind kind) const {
   return std::find(profiles.begin(), profiles.end(), kind) != profiles.end();
+}
+
+bool RecordOptions::wants_futex_waits() const {
+  return wants(ProfileKind::kLock) || wants(ProfileKind::kBlock) || wants(ProfileKind::kMutex);
 }
 
 }  // namespace waitprof

@@ -10,9 +10,12 @@
 
 namespace waitprof {
 
-enum class ProfileKind { kCpu, kOffcpu, kLock, kSend };
-inline constexpr ProfileKind kAllProfiles[] = {ProfileKind::kCpu, ProfileKind::kOffcpu,
-                                              ProfileKind::kLock, ProfileKind::kSend};
+// lock, block and mutex are cut from the same futex waits (by what each waited for, and for
+// mutex by who woke it): see record/wait_kind.h.
+enum class ProfileKind { kCpu, kOffcpu, kLock, kBlock, kMutex, kSend };
+inline constexpr ProfileKind kAllProfiles[] = {ProfileKind::kCpu,   ProfileKind::kOffcpu,
+                                              ProfileKind::kLock,  ProfileKind::kBlock,
+                                              ProfileKind::kMutex, ProfileKind::kSend};
 
 enum class UnwindMode { kCfi, kFramePointers };
 
@@ -42,6 +45,8 @@ struct RecordOptions {
   bool force_proc_seeding = false;  // test hook: seed waits from /proc, not the BPF iterator
 
   bool wants(ProfileKind kind) const;
+  // Whether futex waits are recorded: for lock, block or mutex.
+  bool wants_futex_waits() const;
   uint64_t min_block_ns() const { return min_block_us * 1000; }
 };
 

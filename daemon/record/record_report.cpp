@@ -165,10 +165,30 @@ void headline(std::string& out, const RecordOutcome& outcome, const Profile& off
     out += note.empty() ? "\n" : "   " + note + "\n";
   };
   const double per60 = wall > 0 ? static_cast<double>(b.lock_ns) / 1e9 * 60 / wall : 0;
-  row("lock wait (futex)", b.lock_ns, printf_string("%.1f s per 60 s", per60));
+  row("lock wait (mutex, rwlock, own)", b.lock_ns, printf_string("%.1f s per 60 s", per60));
+  // Futex waits that are no lock, apart: an idle pool is no contention.
+  auto row_if = [&](const char* what, int64_t ns, const std::string& note) {
+    if (ns > 0) row(what, ns, note);
+  };
+  row_if("idle on a condition variable", b.condvar_ns, "");
+  row_if("waiting for threads to exit", b.join_ns, "join");
+  row_if("semaphore or barrier wait", b.semaphore_ns, "");
+  row_if("Go runtime idle threads", b.go_runtime_ns, "the scheduler parking its OS threads");
+  row_if("other futex wait", b.other_futex_ns, "kind not told by the stack");
   row("other sleep", b.other_ns, shares(b.other_by_syscall, b.other_ns, 3));
   row("I/O (uninterruptible)", b.io_ns, "");
   row("runqueue (waiting for a CPU)", b.runqueue_ns, "");
+}
+
+// What a profile charges, where that is worth a line: the lock profile's waiters and the
+// mutex profile's holders read side by side.
+const char* section_note(ProfileKind kind) {
+  switch (kind) {
+    case ProfileKind::kLock: return "waiters: where threads waited for locks";
+    case ProfileKind::kMutex: return "holders: whose critical section made them wait, at its unlock";
+    case ProfileKind::kBlock: return "every synchronization wait, charged to the waiter";
+    default: return nullptr;
+  }
 }
 
 void profile_section(std::string& out, const RecordOutcome& outcome, const WrittenProfile& w) {
@@ -182,13 +202,26 @@ void profile_section(std::string& out, const RecordOutcome& outcome, const Writt
   if (index->type != index->unit) out += " " + index->type;
   out += " in " + format_value(static_cast<int64_t>(totals.count), "count") + " " +
          p.string_table(static_cast<int>(p.sample_type(0).type()));
-  if (w.kind == ProfileKind::kLock && total > 0) {
-    out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3);
-  }
-  if (w.kind == ProfileKind::kOffcpu && total > 0) {
-    out += "; by state: " + shares(totals_by_label(p, index->index, "state"), total, 4);
+  if (total > 0) {
+    switch (w.kind) {
+      case ProfileKind::kLock:
+        out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3);
+        break;
+      case ProfileKind::kMutex:
+        out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3) +
+               "; by holder: " + shares(totals_by_label(p, index->index, "holder"), total, 3);
+        break;
+      case ProfileKind::kBlock:
+        out += "; by kind: " + shares(totals_by_label(p, index->index, "wait"), total, 5);
+        break;
+      case ProfileKind::kOffcpu:
+        out += "; by state: " + shares(totals_by_label(p, index->index, "state"), total, 4);
+        break;
+      default: break;
+    }
   }
   out += "\n";
+  if (const char* what = section_note(w.kind)) out += std::string("  (") + what + ")\n";
   if (auto it = outcome.top_stacks.find(w.kind); it != outcome.top_stacks.end()) {
     for (const TopStack& s : it->second) {
       out += printf_string("  %7s  ", format_percent(s.value, total).c_str()) + s.line + "\n";
@@ -206,16 +239,25 @@ BlockedBreakdown blocked_breakdown(const Profile& offcpu) {
   std::map<std::string, int64_t> other;
   for (const Sample& s : offcpu.sample()) {
     const int64_t v = s.value(delay);
-    const std::string& state = label(offcpu, s, "state");
+    const std::string& wait = label(offcpu, s, "wait");
     const std::string& syscall = label(offcpu, s, "syscall");
     b.total_ns += v;
-    if (state == "runqueue") {
+    if (wait == "runqueue") {
       b.runqueue_ns += v;
-    } else if (state == "uninterruptible") {
+    } else if (wait == "io") {
       b.io_ns += v;
-    } else if (state == "sleeping" &&
-               (syscall == "futex" || syscall == "futex_wait" || syscall == "futex_waitv")) {
+    } else if (wait == "mutex" || wait == "rwlock" || wait == "custom") {
       b.lock_ns += v;
+    } else if (wait == "condvar") {
+      b.condvar_ns += v;
+    } else if (wait == "join") {
+      b.join_ns += v;
+    } else if (wait == "semaphore" || wait == "barrier") {
+      b.semaphore_ns += v;
+    } else if (wait == "go-runtime") {
+      b.go_runtime_ns += v;
+    } else if (wait == "unknown") {
+      b.other_futex_ns += v;
     } else {
       b.other_ns += v;
       other[syscall] += v;
@@ -276,8 +318,8 @@ std::string record_report(const RecordOptions& options, const RecordOutcome& out
   if (!rates.empty()) out += rates + "\n";
 
   out += "\nTop stacks (leaf <- callers), by share of each profile:\n";
-  for (ProfileKind kind : {ProfileKind::kLock, ProfileKind::kOffcpu, ProfileKind::kCpu,
-                           ProfileKind::kSend}) {
+  for (ProfileKind kind : {ProfileKind::kLock, ProfileKind::kMutex, ProfileKind::kBlock,
+                           ProfileKind::kOffcpu, ProfileKind::kCpu, ProfileKind::kSend}) {
     if (const WrittenProfile* w = find(profiles, kind)) profile_section(out, outcome, *w);
   }
 

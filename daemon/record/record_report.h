@@ -19,10 +19,16 @@ struct WrittenProfile {
   std::vector<std::string> files;  // as written, relative to the output directory
 };
 
-// Where off-CPU time went, from the offcpu profile's state and syscall labels.
+// Where off-CPU time went, from the offcpu profile's wait and syscall labels: futex waits by
+// what they waited for (record/wait_kind.h), the rest by state and syscall.
 struct BlockedBreakdown {
   int64_t total_ns = 0;
-  int64_t lock_ns = 0;      // sleeping in futex, futex_wait or futex_waitv
+  int64_t lock_ns = 0;       // waits for locks: mutex, rwlock, the program's own futex locks
+  int64_t condvar_ns = 0;    // on condition variables: idle until signalled
+  int64_t join_ns = 0;       // for threads to exit
+  int64_t semaphore_ns = 0;  // on semaphores and barriers
+  int64_t go_runtime_ns = 0;     // the Go scheduler's idle OS threads
+  int64_t other_futex_ns = 0;    // futex waits whose kind the stack did not tell
   int64_t io_ns = 0;        // uninterruptible (D state): disk, page faults, some locks
   int64_t runqueue_ns = 0;  // preempted while runnable: waiting for a CPU
   int64_t other_ns = 0;     // every other sleep (epoll_wait, nanosleep, read, …)

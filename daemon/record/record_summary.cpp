@@ -19,6 +19,7 @@ constexpr DropName kDrops[] = {
     {WAITPROF_DROP_CPU_KEYS_FULL, "cpu_keys_full", "cpu samples lost: map full"},
     {WAITPROF_DROP_OFFCPU_KEYS_FULL, "offcpu_keys_full", "off-CPU waits lost: map full"},
     {WAITPROF_DROP_LOCK_KEYS_FULL, "lock_keys_full", "futex waits lost: map full"},
+    {WAITPROF_DROP_MUTEX_KEYS_FULL, "mutex_keys_full", "lock releases lost: map full"},
     {WAITPROF_DROP_SEND_KEYS_FULL, "send_keys_full", "sends lost: map full"},
     {WAITPROF_DROP_STACK_STORE_FAILED, "stack_store_failures",
      "stacks not stored: the map update was refused (busy or out of memory)"},
@@ -37,6 +38,9 @@ constexpr SeenName kSeen[] = {
     {WAITPROF_SEEN_TARGET_SWITCHES, "target_switches"},
     {WAITPROF_SEEN_FUTEX_WAITS, "futex_waits"},
     {WAITPROF_SEEN_SENDS, "sends"},
+    // Wakeups of target threads, and of them lock waits woken by a target's futex wake.
+    {WAITPROF_SEEN_TARGET_WAKEUPS, "target_wakeups"},
+    {WAITPROF_SEEN_RELEASES, "lock_releases"},
     // Waits and sends added to their thread's running sum in BPF rather than to a map.
     {WAITPROF_FOLDED_IN_SLOT, "folded_in_thread_slot"},
     // Switch-ins the kernel ran without a sched_switch event; their waits were derived.
@@ -225,6 +229,9 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
         {"leaf_in_shared_library_share", leaf},
         {"user_stacks_reaching_thread_entry_share", entry_share(t)},
     };
+    json by_wait = json::object();
+    for (const auto& [wait, value] : t.total_by_wait) by_wait[wait] = value;
+    if (!t.total_by_wait.empty()) profiles[profile_name(kind)]["total_by_wait"] = by_wait;
     json ends = json::object();
     for (const auto& [end, value] : t.total_by_stack_end) ends[stack_end_name(end)] = value;
     profiles[profile_name(kind)]["total_by_user_stack_end"] = ends;

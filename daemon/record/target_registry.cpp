@@ -71,6 +71,10 @@ void TargetRegistry::on_event(const waitprof_proc_event& event) {
       remember(tgid, 0);
       break;
     }
+    case WAITPROF_PROC_THREAD_NAME: {
+      thread_names_[{tgid, static_cast<pid_t>(event.tid)}] = comm;
+      break;
+    }
     case WAITPROF_PROC_EXIT: {
       if (unwind_) unwind_->forget_process(tgid);
       auto it = processes_.find(tgid);

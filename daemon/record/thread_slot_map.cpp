@@ -6,13 +6,13 @@
 
 namespace waitprof {
 
-static_assert(sizeof(waitprof_thread_slot) == 1024,
-              "a thread slot fills sixteen cache lines, so slots on other CPUs share none");
+static_assert(sizeof(waitprof_thread_slot) % 64 == 0,
+              "a thread slot fills whole cache lines, so slots on other CPUs share none");
 
 Result<ThreadSlotMap> ThreadSlotMap::map(const bpf_map* slots) {
   const size_t count = bpf_map__max_entries(slots);
   // An array map's values are laid out back to back, each rounded up to 8 bytes, which
-  // struct waitprof_thread_slot (1 KiB) already is; the mapping is whole pages.
+  // struct waitprof_thread_slot (17 cache lines) already is; the mapping is whole pages.
   const size_t bytes = count * sizeof(waitprof_thread_slot);
   const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t length = (bytes + page - 1) / page * page;

@@ -199,6 +199,17 @@ std::vector<uint64_t> DwflSession::tail_call_frames(uint64_t callee_lookup,
       callee_lookup, return_address);
 }
 
+std::string DwflSession::data_symbol(uint64_t addr) {
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);
+  if (!mod) return {};
+  const SymbolIndex::Symbol* sym = symbols(mod).lookup(addr);
+  if (!sym || !sym->name) return {};
+  // Demangled as the stacks' names are: a C++ global reads as the source spells it.
+  std::string name = demangle(sym->name);
+  if (addr > sym->address) name += "+" + std::to_string(addr - sym->address);
+  return name;
+}
+
 std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
   std::vector<SourceLine> out;
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);

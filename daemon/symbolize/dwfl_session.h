@@ -42,6 +42,9 @@ class DwflSession {
   std::optional<ModuleFacts> module_facts(uint64_t addr);
   // Innermost first, as Frame::lines; empty when nothing names addr.
   std::vector<SourceLine> lines(uint64_t addr);
+  // The ELF symbol covering a data address (a global lock's futex word) as "name" or
+  // "name+offset" (a word inside an object: MariaDB's thread_cache+40); empty when none.
+  std::string data_symbol(uint64_t addr);
   // Frames tail calls removed between a callee and its caller's return address (tail_calls.h).
   std::vector<uint64_t> tail_call_frames(uint64_t callee_lookup, uint64_t return_address);
 

@@ -100,13 +100,22 @@ void Symbolizer::inherit(pid_t child, pid_t parent) {
   impl_->by_pid[child] = std::move(space);
 }
 
-std::vector<Frame> Symbolizer::user_stack(pid_t pid, std::span<const uint64_t> addrs) {
+AddressSpace* Symbolizer::space_of(pid_t pid) {
   auto it = impl_->by_pid.find(pid);
   if (it == impl_->by_pid.end()) {
     if (!impl_->remember(pid).ok()) impl_->by_pid[pid] = nullptr;
     it = impl_->by_pid.find(pid);
   }
-  AddressSpace* space = it->second.get();
+  return it->second.get();
+}
+
+std::string Symbolizer::data_symbol(pid_t pid, uint64_t addr) {
+  AddressSpace* space = space_of(pid);
+  return space ? space->data_symbol(addr) : std::string();
+}
+
+std::vector<Frame> Symbolizer::user_stack(pid_t pid, std::span<const uint64_t> addrs) {
+  AddressSpace* space = space_of(pid);
   std::vector<Frame> frames;
   frames.reserve(addrs.size());
   auto add = [&](uint64_t addr, uint64_t lookup) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "symbolize/frame.h"
@@ -19,6 +20,8 @@
 #include "util/result.h"
 
 namespace waitprof {
+
+class AddressSpace;
 
 class Symbolizer {
  public:
@@ -49,6 +52,9 @@ class Symbolizer {
   // first address in them; a file deleted since it was mapped (or replaced by rename, as
   // package upgrades do) gets its Module but no lines.
   std::vector<Frame> user_stack(pid_t pid, std::span<const uint64_t> addrs);
+  // The ELF symbol of a data address in pid (a global lock's futex word), "name" or
+  // "name+offset"; empty when no module's symbol covers it (heap, stack, anonymous memory).
+  std::string data_symbol(pid_t pid, uint64_t addr);
   // Kernel addresses (from bpf_get_stackid without BPF_F_USER_STACK), named from
   // /proc/kallsyms (read once, lazily; includes module symbols "[ext4]"), Module path
   // "[kernel.kallsyms]". Same addr-1 rule. Null module when kallsyms is unreadable or
@@ -60,6 +66,8 @@ class Symbolizer {
   size_t session_count() const;
 
  private:
+  // pid's latest snapshot's session, made on first use; null when its maps can't be read.
+  AddressSpace* space_of(pid_t pid);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -336,9 +336,48 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   ASSERT_NE(next_index + 1, top->functions.end()) << stack;
   EXPECT_NE(next_index[1].find("pick_product_index"), std::string::npos) << stack;
   EXPECT_TRUE(top->functions.back() == "clone3" || top->functions.back() == "_start") << stack;
+  EXPECT_EQ(top->labels.at("wait"), "mutex");
+
+  // mutex: the same waits, charged to the thread that released the RNG mutex and woke the
+  // waiter. Its top stack is the unlock at the end of next_index, under pick_product_index.
+  // Its total is the lock profile's less the waits no target's unlock ended (a waiter
+  // preempted inside its futex call, a wake the kernel did not trace): tolerance 10% below,
+  // 2% above the lock profile's.
+  ProfileQuery mutex((dir / "mutex.pb.gz").string());
+  ASSERT_TRUE(mutex.ok()) << mutex.error();
+  const QueriedSample* holder = nullptr;
+  for (const QueriedSample& s : mutex.samples()) {
+    if (s.labels.at("lock") != "tsrv::g_product_rng") continue;
+    if (!holder || s.values[1] > holder->values[1]) holder = &s;
+  }
+  ASSERT_NE(holder, nullptr) << "no release of the RNG mutex recorded";
+  std::string holder_stack;
+  for (const auto& f : holder->functions) holder_stack += f + " <- ";
+  EXPECT_TRUE(has_call_chain(holder->functions, {"pthread_mutex_unlock",
+                                                 "tsrv::LockedRng::next_index",
+                                                 "pick_product_index", "serve_read"}))
+      << holder_stack;
+  EXPECT_FALSE(has_call_chain(holder->functions, {"pthread_mutex_lock"})) << holder_stack;
+  EXPECT_EQ(holder->labels.at("wait"), "mutex");
+  EXPECT_FALSE(holder->labels.at("holder").empty());
+  EXPECT_FALSE(holder->labels.at("holder_tid").empty());
+  const auto on_rng = [](const QueriedSample& s) { return s.labels.at("lock") == "tsrv::g_product_rng"; };
+  const double mutex_ratio = ratio(mutex.total("delay", on_rng), lock.total("delay", on_rng));
+  printf("measured: mutex delay on the RNG mutex over the lock profile's: %.4f\n", mutex_ratio);
+  EXPECT_GE(mutex_ratio, 0.90);
+  EXPECT_LE(mutex_ratio, 1.02);
+  // block holds the lock waits, as mutex, and the workers' idle waits besides.
+  ProfileQuery block((dir / "block.pb.gz").string());
+  ASSERT_TRUE(block.ok()) << block.error();
+  EXPECT_EQ(block.total("delay", on_rng), lock.total("delay", on_rng));
+  for (const QueriedSample& s : lock.samples()) {
+    const std::string& wait = s.labels.at("wait");
+    EXPECT_TRUE(wait == "mutex" || wait == "rwlock" || wait == "custom") << wait;
+  }
+
   // And every profile's stacks reach their thread's entry: at least 95% of each one's value.
   const nlohmann::json summary = read_json(dir / "summary.json");
-  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+  for (const char* name : {"cpu", "offcpu", "lock", "block", "mutex", "send"}) {
     const double entry =
         summary["profiles"][name]["user_stacks_reaching_thread_entry_share"].get<double>();
     printf("measured: target server %s: %.4f of the value reaches the thread entry\n", name, entry);
@@ -365,7 +404,8 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   EXPECT_NE(report->find("pick_product_index <- tsrv::RequestHandler::serve_read"),
             std::string::npos)
       << *report;
-  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+  EXPECT_NE(report->find("holders: whose critical section"), std::string::npos) << *report;
+  for (const char* name : {"cpu", "offcpu", "lock", "block", "mutex", "send"}) {
     EXPECT_TRUE(fs::exists(dir / (std::string(name) + ".svg"))) << name;
   }
   waitprof::Result<std::string> lock_svg = waitprof::read_text_file(dir / "lock.svg");
@@ -375,7 +415,7 @@ TEST_F(ServerRecording, LockAndSendMatchServerCounters) {
   // Every worker appears (pid labels), each file is a valid pprof for `go tool pprof`.
   const auto pids = send.total_by_label("bytes", "pid");
   EXPECT_EQ(pids.size(), 2u) << "both workers send";
-  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+  for (const char* name : {"cpu", "offcpu", "lock", "block", "mutex", "send"}) {
     ProfileQuery q((dir / (std::string(name) + ".pb.gz")).string());
     EXPECT_TRUE(q.ok()) << name << ": " << q.error();
     EXPECT_FALSE(q.samples().empty()) << name;
@@ -426,17 +466,20 @@ TEST_F(ServerRecording, PoolModeHasNoRngLockStack) {
   REQUIRE_ROOT_OR_SKIP();
   ASSERT_NO_FATAL_FAILURE(start_server("pool", 2, 8));
   const fs::path dir = fresh_dir("pool");
-  Recording rec({"--pid", std::to_string(server_->pid()), "--children", "--profiles", "lock",
-                 "--output", dir.string()});
+  Recording rec({"--pid", std::to_string(server_->pid()), "--children", "--profiles",
+                 "lock,mutex", "--output", dir.string()});
   ASSERT_TRUE(rec.started());
   ASSERT_NO_FATAL_FAILURE(run_wrk(port_, 3, 64));
   auto [code, out] = rec.interrupt();
   ASSERT_EQ(code, 0) << out;
-  ProfileQuery lock((dir / "lock.pb.gz").string());
-  ASSERT_TRUE(lock.ok()) << lock.error();
-  for (const QueriedSample& s : lock.samples()) {
-    EXPECT_NE(s.labels.at("lock"), "tsrv::g_product_rng");
-    EXPECT_FALSE(has_call_chain(s.functions, {"pick_product_index"}));
+  // The fix leaves no RNG lock to wait for, and so no holder of it either.
+  for (const char* name : {"lock", "mutex"}) {
+    ProfileQuery q((dir / (std::string(name) + ".pb.gz")).string());
+    ASSERT_TRUE(q.ok()) << q.error();
+    for (const QueriedSample& s : q.samples()) {
+      EXPECT_NE(s.labels.at("lock"), "tsrv::g_product_rng") << name;
+      EXPECT_FALSE(has_call_chain(s.functions, {"pick_product_index"})) << name;
+    }
   }
   fs::remove_all(dir);
 }
@@ -641,7 +684,7 @@ TEST_F(ServerRecording, GoToolPprofReadsEveryProfile) {
   auto [code, out] = rec.interrupt();
   ASSERT_EQ(code, 0) << out;
   const fs::path gocache = dir / "gocache";
-  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+  for (const char* name : {"cpu", "offcpu", "lock", "block", "mutex", "send"}) {
     for (const std::vector<std::string>& view :
          {std::vector<std::string>{"-top"}, {"-traces"}, {"-tags"},
           {"-list", "EventLoop::run"}}) {
@@ -723,7 +766,7 @@ TEST(RecordErrors, TargetExitingMidRecordingIsNotAnError) {
   const nlohmann::json summary = read_json(dir / "summary.json");
   ASSERT_FALSE(summary.is_discarded());
   EXPECT_EQ(summary["stopped_by"], "all targets exited");
-  for (const char* name : {"cpu", "offcpu", "lock", "send"}) {
+  for (const char* name : {"cpu", "offcpu", "lock", "block", "mutex", "send"}) {
     EXPECT_TRUE(ProfileQuery((dir / (std::string(name) + ".pb.gz")).string()).ok()) << name;
   }
   fs::remove_all(dir);

@@ -32,31 +32,39 @@ waitprof::ProfileHeader offcpu_header() {
 }
 
 void add(waitprof::ProfileBuilder& b, std::vector<Frame> stack, int64_t ns, const char* state,
-         const char* syscall) {
+         const char* syscall, const char* wait) {
   const int64_t values[] = {1, ns};
   const std::vector<Label> labels{Label::string("state", state),
-                                  Label::string("syscall", syscall)};
+                                  Label::string("syscall", syscall), Label::string("wait", wait)};
   b.add_sample(stack, values, labels);
 }
 
-// Stacks leaf first: lock wait 300 ns, epoll 500, nanosleep 100, D state 70, runqueue 30.
+// Stacks leaf first: lock wait 300 ns, epoll 500, nanosleep 100, D state 70, runqueue 30,
+// an idle condvar 40, a join 20, a semaphore 10.
 perftools::profiles::Profile offcpu_profile() {
   waitprof::ProfileBuilder b(offcpu_header());
   const Frame main_frame = frame(0x401000, "main");
   const Frame serve = frame(0x401100, "serve(int)");
-  add(b, {frame(0x401200, "__lll_lock_wait"), serve, main_frame}, 200, "sleeping", "futex");
-  add(b, {frame(0x401200, "__lll_lock_wait"), serve, main_frame}, 100, "sleeping", "futex");
-  add(b, {frame(0x401300, "epoll_wait"), main_frame}, 500, "sleeping", "epoll_wait");
-  add(b, {frame(0x401400, "nanosleep"), main_frame}, 100, "sleeping", "clock_nanosleep");
-  add(b, {frame(0x401500, "read"), serve, main_frame}, 70, "uninterruptible", "read");
-  add(b, {serve, main_frame}, 30, "runqueue", "none");
+  add(b, {frame(0x401200, "__lll_lock_wait"), serve, main_frame}, 200, "sleeping", "futex", "mutex");
+  add(b, {frame(0x401200, "__lll_lock_wait"), serve, main_frame}, 100, "sleeping", "futex", "mutex");
+  add(b, {frame(0x401300, "epoll_wait"), main_frame}, 500, "sleeping", "epoll_wait", "poll");
+  add(b, {frame(0x401400, "nanosleep"), main_frame}, 100, "sleeping", "clock_nanosleep", "sleep");
+  add(b, {frame(0x401500, "read"), serve, main_frame}, 70, "uninterruptible", "read", "io");
+  add(b, {serve, main_frame}, 30, "runqueue", "none", "runqueue");
+  add(b, {frame(0x401600, "pthread_cond_wait"), main_frame}, 40, "sleeping", "futex", "condvar");
+  add(b, {frame(0x401700, "pthread_join"), main_frame}, 20, "sleeping", "futex", "join");
+  add(b, {frame(0x401800, "sem_wait"), main_frame}, 10, "sleeping", "futex_wait", "semaphore");
   return std::move(b).build();
 }
 
-TEST(BlockedBreakdown, SplitsOffcpuTimeByStateAndSyscall) {
+TEST(BlockedBreakdown, SplitsOffcpuTimeByWhatItWaitedFor) {
   const waitprof::BlockedBreakdown b = waitprof::blocked_breakdown(offcpu_profile());
-  EXPECT_EQ(b.total_ns, 1000);
+  EXPECT_EQ(b.total_ns, 1070);
+  // Futex waits that are no lock are not lock wait: an idle condvar, a join, a semaphore.
   EXPECT_EQ(b.lock_ns, 300);
+  EXPECT_EQ(b.condvar_ns, 40);
+  EXPECT_EQ(b.join_ns, 20);
+  EXPECT_EQ(b.semaphore_ns, 10);
   EXPECT_EQ(b.io_ns, 70);
   EXPECT_EQ(b.runqueue_ns, 30);
   EXPECT_EQ(b.other_ns, 600);
