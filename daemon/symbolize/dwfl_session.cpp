@@ -2,6 +2,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -199,8 +200,44 @@ std::vector<uint64_t> DwflSession::tail_call_frames(uint64_t callee_lookup,
       callee_lookup, return_address);
 }
 
+namespace {
+
+struct BssSearch {
+  uint64_t addr;
+  Dwfl_Module* found = nullptr;
+};
+
+// Whether addr lies in the module's image as its program headers lay it out: .bss past the
+// last file page is anonymous memory in the maps, outside the range the module was reported
+// with (MariaDB's thread_cache is there), but its symbols name it all the same.
+int module_image_covers(Dwfl_Module* mod, void**, const char*, Dwarf_Addr start, void* arg) {
+  auto* search = static_cast<BssSearch*>(arg);
+  if (search->addr < start) return DWARF_CB_OK;
+  Dwarf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(mod, &bias);
+  size_t phnum = 0;
+  if (!elf || elf_getphdrnum(elf, &phnum) != 0) return DWARF_CB_OK;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr phdr;
+    if (!gelf_getphdr(elf, static_cast<int>(i), &phdr) || phdr.p_type != PT_LOAD) continue;
+    const uint64_t lo = phdr.p_vaddr + bias, hi = lo + phdr.p_memsz;
+    if (search->addr >= lo && search->addr < hi) {
+      search->found = mod;
+      return DWARF_CB_ABORT;
+    }
+  }
+  return DWARF_CB_OK;
+}
+
+}  // namespace
+
 std::string DwflSession::data_symbol(uint64_t addr) {
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);
+  if (!mod) {
+    BssSearch search{addr};
+    dwfl_getmodules(dwfl_, module_image_covers, &search, 0);
+    mod = search.found;
+  }
   if (!mod) return {};
   const SymbolIndex::Symbol* sym = symbols(mod).lookup(addr);
   if (!sym || !sym->name) return {};

@@ -246,6 +246,19 @@ TEST(Symbolizer, GlobalInBssResolvesToItsSymbol) {
   EXPECT_EQ(frames[0].lines[0].system_name, "_ZN15waitprof_target11g_big_stateE");
 }
 
+// A lock's name: the symbol and the offset of the word inside it, in .bss past the file pages.
+TEST(Symbolizer, DataSymbolNamesAWordInsideAGlobal) {
+  Target t(SYMBOLIZE_TARGET_PATH);
+  ASSERT_TRUE(t.ready());
+  const auto size = static_cast<uint64_t>(t.number("big_state_size"));
+  Symbolizer sym;
+  EXPECT_EQ(sym.data_symbol(t.pid(), t.addr("big_state")), "waitprof_target::g_big_state");
+  EXPECT_EQ(sym.data_symbol(t.pid(), t.addr("big_state") + size - 8),
+            "waitprof_target::g_big_state+" + std::to_string(size - 8));
+  // The heap has no symbol.
+  EXPECT_EQ(sym.data_symbol(t.pid(), 0x10), "");
+}
+
 TEST(Symbolizer, ExitedProcessResolvesAfterRemember) {
   Target t(SYMBOLIZE_TARGET_PATH);
   ASSERT_TRUE(t.ready());
