@@ -89,6 +89,16 @@ std::string short_function_name(const std::string& name) {
       i = j - 1;
       continue;
     }
+    // Go's method names hold their receiver in parentheses after a dot:
+    // "internal/poll.(*FD).Write" is a name, not an argument list.
+    if (c == '(' && angle == 0 && paren == 0 && i > 0 && name[i - 1] == '.') {
+      const size_t close = name.find(')', i);
+      if (close != std::string::npos) {
+        out.append(name, i, close - i + 1);
+        i = close;
+        continue;
+      }
+    }
     if (c == '<' && paren == 0) {
       if (angle++ == 0) out += "<>";
     } else if (c == '>' && paren == 0 && angle > 0) {

@@ -103,9 +103,14 @@ WaitKind classify_futex_wait(const std::vector<Frame>& user_frames, int64_t fute
     if (futex_op == 11 /* FUTEX_WAIT_REQUEUE_PI */) return WaitKind::kCondvar;
     return WaitKind::kUnknown;
   }
-  // Go's runtime makes its own futex calls from runtime.futex (sys_linux_amd64.s): every
-  // one parks an OS thread of the scheduler (notesleep, stopm), never a goroutine's wait.
-  if (named(user_frames[0], "runtime.futex")) return WaitKind::kGoRuntime;
+  // Go's runtime makes its own futex calls from runtime.futex (sys_linux_amd64.s; its symbol
+  // is runtime.futex.abi0 where the register ABI wraps assembly): every one parks an OS
+  // thread of the scheduler (notesleep, stopm), never a goroutine's wait.
+  if (!user_frames[0].lines.empty() &&
+      (user_frames[0].lines[0].function == "runtime.futex" ||
+       user_frames[0].lines[0].function.starts_with("runtime.futex."))) {
+    return WaitKind::kGoRuntime;
+  }
   size_t i = 0;
   WaitKind kind = WaitKind::kUnknown;
   for (; i < user_frames.size() && in_glibc(user_frames[i]); ++i) {

@@ -92,6 +92,9 @@ TEST(ShortFunctionName, DropsTemplateArgumentsAndParameters) {
             "std::mersenne_twister_engine<>::operator()");
   EXPECT_EQ(short_function_name("bool operator<(A const&, B const&)"), "bool operator<");
   EXPECT_EQ(short_function_name("main"), "main");
+  // Go's receivers are part of the name.
+  EXPECT_EQ(short_function_name("internal/poll.(*FD).Write"), "internal/poll.(*FD).Write");
+  EXPECT_EQ(short_function_name("net/http.(*conn).serve"), "net/http.(*conn).serve");
   EXPECT_EQ(short_function_name("libc.so.6+0x8f2a0"), "libc.so.6+0x8f2a0");
 }
 

@@ -90,6 +90,10 @@ TEST(WaitKind, GoRuntimeParkingAndUnknownWaits) {
                      frame(module("/srv/app"), {"runtime.futexsleep"}),
                      frame(module("/srv/app"), {"runtime.notesleep"})}),
             WaitKind::kGoRuntime);
+  // Go 1.19's symbol for the assembly function behind the register ABI.
+  EXPECT_EQ(kind_of({frame(module("/srv/app"), {"runtime.futex.abi0"}),
+                     frame(module("/srv/app"), {"runtime.notesleep"})}),
+            WaitKind::kGoRuntime);
   // A glibc wait the table does not know: not called a lock.
   EXPECT_EQ(kind_of({frame(kLibc, {"__futex_abstimed_wait_common64"}),
                      frame(kLibc, {"__pthread_once_slow"}), kCaller}),
