@@ -331,6 +331,10 @@ def waking_cost(storm, mixed):
         if n_rel:
             # Target wakeups that were no release cost about a non-target event more.
             c_rel = (extra - (n_tgt - n_rel) * c_non) / n_rel
+        # Below zero: the storm run's non-target cost was above the mixed run's (the host
+        # drifted between them), and the difference is noise, not a cost.
+        c_tgt = c_tgt if c_tgt >= 0 else None
+        c_rel = c_rel if c_rel is not None and c_rel >= 0 else None
     return c_non, c_tgt, c_rel, rate
 
 
@@ -371,7 +375,7 @@ def cmd_report(args):
                  "| p99 ms | p99 ratio vs (a) | lost events |")
         L.append("|---|---|---|---|---|---|---|")
         labels = {"baseline": "(a) no profiler",
-                  "waitprof": "(b) waitprof record, cpu+offcpu+lock+send",
+                  "waitprof": "(b) waitprof record, all six profiles",
                   "offcputime": f"(c) offcputime -p, one per worker ({cfg.get('workers')})"}
         ratio_med, ratio_ci = {}, {}
         for key in ("baseline", "waitprof", "offcputime"):
@@ -395,7 +399,7 @@ def cmd_report(args):
                      f"| {sum(drops) if drops else ('–' if key != 'waitprof' else 'n/a')} |")
         w, o = ratio_med.get("waitprof"), ratio_med.get("offcputime")
         wci = ratio_ci.get("waitprof")
-        goals.append(f"- throughput with all four profiles ≥ 98% of baseline: median "
+        goals.append(f"- throughput with all six profiles ≥ 98% of baseline: median "
                      f"{fmt(w, '{:.1%}')} → {goal(None if w is None else w >= 0.98)}"
                      + (f" (95% CI of the median {wci[0]:.1%}–{wci[1]:.1%}: "
                         + ("all of it ≥ 98%)" if wci[0] >= 0.98 else
@@ -449,6 +453,9 @@ def cmd_report(args):
             L.append("| sched_waking program (mutex) | non-target ns/event | target ns/event (wakee a target) | lock releases/s | ns per release (incl. the holder's stack) |")
             L.append("|---|---|---|---|---|")
             L.append(f"| waitprof | {c_non:.0f} | {fmt(c_tgt, '{:.0f}')} | {fmt(rate, '{:,.0f}')} | {fmt(c_rel, '{:.0f}')} |")
+            L.append("")
+            L.append("(n/a: the split fell below the noise between the storm and mixed runs; the "
+                     "mixed run's ns/call of waking_btf below is the direct figure.)")
             goals.append(f"- sched_waking non-target ≤ 100 ns: {c_non:.0f} ns → {goal(c_non <= 100)}")
             goals.append(f"- sched_waking target ≤ 500 ns per target wakeup, the holder's stack "
                          f"included: {fmt(c_tgt, '{:.0f}')} ns → {goal(None if c_tgt is None else c_tgt <= 500)}")
@@ -499,7 +506,7 @@ def cmd_report(args):
             L.append("")
             L.append("| configuration | ns per syscall | ratio vs (a) |")
             L.append("|---|---|---|")
-            labels = {"baseline": "(a) no profiler", "waitprof": "(b) waitprof record, all four profiles",
+            labels = {"baseline": "(a) no profiler", "waitprof": "(b) waitprof record, all six profiles",
                       "offcputime": "(c) offcputime -p, one per worker"}
             for name, vals in ns.items():
                 L.append(f"| {labels[name]} | {med_range(vals, '{:.1f}')} | "

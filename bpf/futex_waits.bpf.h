@@ -30,40 +30,6 @@ static __always_inline __u64 futex_waitv_first_uaddr(__u64 waiters, struct task_
 #define NR_FUTEX 98
 #else
 #define NR_FUTEX -1
-
-/* Whether the thread with these saved user registers is inside a futex call that wakes
- * waiters of the word uaddr: the call an unlock makes (FUTEX_WAKE for glibc's mutexes and
- * rwlocks, FUTEX_UNLOCK_PI for PI mutexes, a program's own futex lock's wake), and condvar
- * signals, which user space tells apart by the waiter's stack. A requeue or FUTEX_WAKE_OP may
- * wake waiters of their second word (r8, the fifth argument). A wakeup from anywhere else (a
- * timeout, a signal, an interrupt that found this thread on the CPU) is no release. */
-static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 uaddr) {
-  if (!regs) return false;
-#if defined(__TARGET_ARCH_x86)
-  __u64 arg0 = regs->di, arg1 = regs->si, arg4 = regs->r8;
-#elif defined(__TARGET_ARCH_arm64)
-  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1],
-        arg4 = ((struct user_pt_regs *)regs)->regs[4];
-#else
-  __u64 arg0 = 0, arg1 = 0, arg4 = 0;
-  return false;
-#endif
-  if (nr == NR_FUTEX_WAKE) return arg0 == uaddr;
-  if (nr != NR_FUTEX) return false;
-  switch ((__u32)arg1 & WAITPROF_FUTEX_CMD_MASK) {
-    case 1 /* FUTEX_WAKE */:
-    case 7 /* FUTEX_UNLOCK_PI */:
-    case 10 /* FUTEX_WAKE_BITSET */:
-      return arg0 == uaddr;
-    case 3 /* FUTEX_REQUEUE */:
-    case 4 /* FUTEX_CMP_REQUEUE */:
-    case 5 /* FUTEX_WAKE_OP */:
-    case 12 /* FUTEX_CMP_REQUEUE_PI */:
-      return arg0 == uaddr || arg4 == uaddr;
-  }
-  return false;
-}
-
 #endif
 #define NR_FUTEX_WAITV 449
 #define NR_FUTEX_WAKE 454
@@ -82,40 +48,6 @@ static __always_inline bool futex_wait_in(struct pt_regs *regs, __s32 nr, __u64 
 #else
   __u64 arg0 = 0, arg1 = 0;
   return false;
-
-/* Whether the thread with these saved user registers is inside a futex call that wakes
- * waiters of the word uaddr: the call an unlock makes (FUTEX_WAKE for glibc's mutexes and
- * rwlocks, FUTEX_UNLOCK_PI for PI mutexes, a program's own futex lock's wake), and condvar
- * signals, which user space tells apart by the waiter's stack. A requeue or FUTEX_WAKE_OP may
- * wake waiters of their second word (r8, the fifth argument). A wakeup from anywhere else (a
- * timeout, a signal, an interrupt that found this thread on the CPU) is no release. */
-static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 uaddr) {
-  if (!regs) return false;
-#if defined(__TARGET_ARCH_x86)
-  __u64 arg0 = regs->di, arg1 = regs->si, arg4 = regs->r8;
-#elif defined(__TARGET_ARCH_arm64)
-  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1],
-        arg4 = ((struct user_pt_regs *)regs)->regs[4];
-#else
-  __u64 arg0 = 0, arg1 = 0, arg4 = 0;
-  return false;
-#endif
-  if (nr == NR_FUTEX_WAKE) return arg0 == uaddr;
-  if (nr != NR_FUTEX) return false;
-  switch ((__u32)arg1 & WAITPROF_FUTEX_CMD_MASK) {
-    case 1 /* FUTEX_WAKE */:
-    case 7 /* FUTEX_UNLOCK_PI */:
-    case 10 /* FUTEX_WAKE_BITSET */:
-      return arg0 == uaddr;
-    case 3 /* FUTEX_REQUEUE */:
-    case 4 /* FUTEX_CMP_REQUEUE */:
-    case 5 /* FUTEX_WAKE_OP */:
-    case 12 /* FUTEX_CMP_REQUEUE_PI */:
-      return arg0 == uaddr || arg4 == uaddr;
-  }
-  return false;
-}
-
 #endif
   if (nr == NR_FUTEX) {
     __u32 cmd = (__u32)arg1 & WAITPROF_FUTEX_CMD_MASK;
@@ -137,20 +69,19 @@ static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 
   return false;
 }
 
-
 /* Whether the thread with these saved user registers is inside a futex call that wakes
  * waiters of the word uaddr: the call an unlock makes (FUTEX_WAKE for glibc's mutexes and
  * rwlocks, FUTEX_UNLOCK_PI for PI mutexes, a program's own futex lock's wake), and condvar
  * signals, which user space tells apart by the waiter's stack. A requeue or FUTEX_WAKE_OP may
- * wake waiters of their second word (r8, the fifth argument). A wakeup from anywhere else (a
+ * wake waiters of their second word (the fifth argument). A wakeup from anywhere else (a
  * timeout, a signal, an interrupt that found this thread on the CPU) is no release. */
 static __always_inline bool futex_wake_of(struct pt_regs *regs, __s32 nr, __u64 uaddr) {
   if (!regs) return false;
 #if defined(__TARGET_ARCH_x86)
   __u64 arg0 = regs->di, arg1 = regs->si, arg4 = regs->r8;
 #elif defined(__TARGET_ARCH_arm64)
-  __u64 arg0 = ((struct user_pt_regs *)regs)->regs[0], arg1 = ((struct user_pt_regs *)regs)->regs[1],
-        arg4 = ((struct user_pt_regs *)regs)->regs[4];
+  struct user_pt_regs *u = (struct user_pt_regs *)regs;
+  __u64 arg0 = u->regs[0], arg1 = u->regs[1], arg4 = u->regs[4];
 #else
   __u64 arg0 = 0, arg1 = 0, arg4 = 0;
   return false;

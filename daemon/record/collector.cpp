@@ -220,7 +220,8 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
     // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
-    if (slot.release.woken_ns && slot.lock.start_ns && slot.release.key.uaddr == slot.lock.key.uaddr) {
+    if (slot.release.woken_ns && slot.lock.start_ns &&
+        slot.release.key.uaddr == slot.lock.key.uaddr) {
       waitprof_mutex_key key = slot.release.key;
       key.waiter_stack = slot.lock.key.user_stack;
       add_open_wait(waitprof_lock_start{slot.lock.start_ns, {}}, stop_ns, min_block_ns,

@@ -174,7 +174,8 @@ perftools::profiles::Profile build_profile(ProfileKind kind, const std::vector<R
         if (kind == ProfileKind::kMutex) {
           // Whose critical section it was: the releaser's thread, always (Go's mutex
           // profile has no threads; a prefork server's releasers are its workers' threads).
-          labels.push_back(Label::string("holder", ctx.registry.thread_name(pid, static_cast<pid_t>(s.tid))));
+          const auto tid = static_cast<pid_t>(s.tid);
+          labels.push_back(Label::string("holder", ctx.registry.thread_name(pid, tid)));
           labels.push_back(Label::string("holder_tid", std::to_string(s.tid)));
         }
         break;

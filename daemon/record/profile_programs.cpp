@@ -200,7 +200,8 @@ Status ProfilePrograms::attach(const RecordOptions& options) {
     attach_points_.push_back(point.label);
   }
   if (options.wants(ProfileKind::kMutex) && !bpf_program__autoload(p.waking_btf)) {
-    attach_points_.push_back("mutex: not recorded (it needs sched_switch and sched_waking as tp_btf)");
+    attach_points_.push_back(
+        "mutex: not recorded (it needs sched_switch and sched_waking as tp_btf)");
   }
   if (options.wants(ProfileKind::kCpu)) return open_cpu_clock(options.frequency_hz);
   return {};

@@ -175,7 +175,8 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   sub->add_flag("--thread-labels", options.thread_labels,
                 "Label every sample with tid and thread name, not only pid and process");
   sub->add_option("--min-block-us", options.min_block_us,
-                  "Ignore offcpu and lock waits shorter than this many microseconds")
+                  "Ignore offcpu and futex waits (lock, block, mutex) shorter than this many "
+                  "microseconds")
       ->check(CLI::Range(0, 60'000'000));
   sub->add_option("--stack-map-entries", options.stack_map_entries,
                   "Distinct stacks (user and kernel) kept; memory grows with the stacks seen")

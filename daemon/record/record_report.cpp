@@ -170,12 +170,12 @@ void headline(std::string& out, const RecordOutcome& outcome, const Profile& off
       pid_list(outcome).c_str(), blocked_s, wall, wall > 0 ? blocked_s / wall : 0.0);
   out += "Where that time went:\n";
   auto row = [&](const char* what, int64_t ns, const std::string& note) {
-    out += printf_string("  %-30s %10s %7s", what, seconds(ns).c_str(),
+    out += printf_string("  %-34s %10s %7s", what, seconds(ns).c_str(),
                          format_percent(ns, b.total_ns).c_str());
     out += note.empty() ? "\n" : "   " + note + "\n";
   };
   const double per60 = wall > 0 ? static_cast<double>(b.lock_ns) / 1e9 * 60 / wall : 0;
-  row("lock wait (mutex, rwlock, own)", b.lock_ns, printf_string("%.1f s per 60 s", per60));
+  row("lock wait (mutex, rwlock, custom)", b.lock_ns, printf_string("%.1f s per 60 s", per60));
   // Futex waits that are no lock, apart: an idle pool is no contention.
   auto row_if = [&](const char* what, int64_t ns, const std::string& note) {
     if (ns > 0) row(what, ns, note);
@@ -195,7 +195,8 @@ void headline(std::string& out, const RecordOutcome& outcome, const Profile& off
 const char* section_note(ProfileKind kind) {
   switch (kind) {
     case ProfileKind::kLock: return "waiters: where threads waited for locks";
-    case ProfileKind::kMutex: return "holders: whose critical section made them wait, at its unlock";
+    case ProfileKind::kMutex:
+      return "holders: whose critical section made them wait, at its unlock";
     case ProfileKind::kBlock: return "every synchronization wait, charged to the waiter";
     default: return nullptr;
   }

@@ -29,7 +29,9 @@ class AddressSpace {
   // lookup_addr is the address to name (already addr-1 for return addresses).
   const ResolvedAddress& resolve(uint64_t lookup_addr, ModuleRegistry& registry);
   // DwflSession::data_symbol's name of a data address; empty without a session.
-  std::string data_symbol(uint64_t addr) { return dwfl_ ? dwfl_->data_symbol(addr) : std::string(); }
+  std::string data_symbol(uint64_t addr) {
+    return dwfl_ ? dwfl_->data_symbol(addr) : std::string();
+  }
   // The return addresses of frames tail calls removed between a callee (named at
   // callee_lookup) and its caller (at return_address), innermost first; usually none.
   const std::vector<uint64_t>& tail_calls(uint64_t callee_lookup, uint64_t return_address);

@@ -164,9 +164,11 @@ TEST(ExactStacks, EveryWaitEqualsGdbsBacktraceOfItsThread) {
         // And called what it is: at least 99% of it (the first waits after the attach may be
         // walked short, and a short stack does not say).
         const std::string& kind = kWaitKind.at(role);
-        const int64_t named = p->total(
-            "delay", [&](const QueriedSample& s) { return mine(s) && s.labels.at("wait") == kind; });
-        EXPECT_GE(static_cast<double>(named), 0.99 * static_cast<double>(total)) << role << " " << kind;
+        const int64_t named = p->total("delay", [&](const QueriedSample& s) {
+          return mine(s) && s.labels.at("wait") == kind;
+        });
+        EXPECT_GE(static_cast<double>(named), 0.99 * static_cast<double>(total))
+            << role << " " << kind;
       }
     }
   }
