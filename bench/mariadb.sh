@@ -3,9 +3,10 @@
 # frame pointers) under sysbench oltp_read_write. Measures what issue 11 asks of the CFI walk
 # on it: how much of each profile reaches its thread's entry, whether every blocked thread's
 # stack equals gdb's backtrace of it (bench/gdb_equality.py), the unwind tables' size and
-# build time, and the attach time (waitprof start to "recording"). Installs mariadb-server and
-# sysbench if missing; runs a private mariadbd on a socket in the results dir, never the
-# system's.
+# build time, and the attach time (waitprof start to "recording"); and what its futex waits
+# were (issue 12): lock wait (locks only) beside the idle condvar time, the top waiter and
+# holder stacks. Installs mariadb-server and sysbench if missing; runs a private mariadbd on
+# a socket in the results dir, never the system's.
 set -euo pipefail
 PROG=mariadb.sh
 source "$(dirname "$0")/lib.sh"
@@ -85,7 +86,7 @@ attach_s=$(awk -v a="$start_ns" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b 
 sleep $((DURATION / 2))
 eval "$(python3 "$BENCH_DIR/gdb_equality.py" --gdb-command "$MARIADBD")" >"$OUT/gdb.txt" 2>&1
 wait "$RECORD" || die "waitprof failed: $(tail -1 "$OUT/record.err")"
-for p in offcpu lock; do
+for p in offcpu block lock; do
   python3 "$BENCH_DIR/gdb_equality.py" "$OUT/gdb.txt" "$OUT/profiles/$p.pb.gz" \
     --json "$OUT/gdb-$p.json" >/dev/null 2>"$OUT/gdb-$p.err"
 done
@@ -105,15 +106,30 @@ for m in sorted(u['modules'], key=lambda m: -m['rows']):
 print()
 print('| profile | value reaching the thread entry | threads whose gdb stack is there | wait time on gdb\'s stack |')
 print('|---|---|---|---|')
-for p in ('cpu', 'offcpu', 'lock', 'send'):
+for p in ('cpu', 'offcpu', 'block', 'lock', 'mutex', 'send'):
     e = s['profiles'][p]['user_stacks_reaching_thread_entry_share']
     g = ''
-    if p in ('offcpu', 'lock'):
+    if p in ('offcpu', 'block', 'lock'):
         j = json.load(open(f'{out}/gdb-{p}.json'))
         g = (f'{j["threads_whose_gdb_stack_waitprof_has"]} of {j["threads_compared"]} | '
              f'{j["wait_time_share_on_gdbs_stack"]:.4f}')
     else:
         g = '| '
     print(f'| {p} | {e:.4f} | {g} |')
+print()
+# What the futex waits were (issue 12): lock wait is locks only; idle condvar time apart.
+w = s['profiles']['offcpu'].get('total_by_wait', {})
+per60 = lambda ns: ns / 1e9 * 60 / s['duration_s']
+print('| offcpu wait kind | s per 60 s |')
+print('|---|---|')
+for k, v in sorted(w.items(), key=lambda kv: -kv[1]):
+    print(f'| {k} | {per60(v):,.1f} |')
+lock, mutex = s['profiles']['lock'], s['profiles']['mutex']
+print()
+print(f'lock {per60(lock["total"]):,.1f} s per 60 s; mutex (by releaser) {per60(mutex["total"]):,.1f} s per 60 s')
+for name, prof in (('top waiter (lock)', lock), ('top holder (mutex)', mutex)):
+    top = prof.get('top_stacks') or []
+    if top:
+        print(f'{name}: {top[0]["share"] * 100:.0f}% {top[0]["stack"]}')
 EOF
 say "results in $OUT"
