@@ -62,12 +62,22 @@ static __always_inline void emit(__u32 kind, __u32 tgid, __u32 parent_tgid) {
   emit_named(kind, tgid, parent_tgid, 0, 0);
 }
 
+static __always_inline bool same_comm(struct task_struct *a, struct task_struct *b) {
+  __u64 x[2] = {}, y[2] = {};
+  bpf_probe_read_kernel(x, sizeof(x), &a->comm);
+  bpf_probe_read_kernel(y, sizeof(y), &b->comm);
+  return x[0] == y[0] && x[1] == y[1];
+}
+
 /* BPF_CORE_READ works under both tp_btf and raw_tp, so one handler serves both. */
 static __always_inline int handle_fork(struct task_struct *parent, struct task_struct *child) {
   __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
   __u32 child_tgid = BPF_CORE_READ(child, tgid);
   if (child_tgid == parent_tgid) { /* a new thread (CLONE_THREAD), not a process */
-    if (target_test(parent_tgid))
+    /* It has its creator's name; only one that is not the process's (the name user space
+     * falls back to) is news, which keeps a thread-churning target from filling the ring
+     * buffer the process events share. */
+    if (target_test(parent_tgid) && !same_comm(child, BPF_CORE_READ(child, group_leader)))
       emit_named(WAITPROF_PROC_THREAD_NAME, child_tgid, 0, BPF_CORE_READ(child, pid), child->comm);
     return 0;
   }

@@ -335,11 +335,10 @@ static __always_inline struct waitprof_thread_slot *claim_slot(__u32 tid) {
 /* The thread's lock wait closes at end: charged to whoever released it, if anyone did. */
 static __always_inline void charge_release(struct waitprof_thread_slot *slot, __u64 end) {
   if (!slot->release.woken_ns) return;
-  slot->release.woken_ns = 0;
   __u64 start = slot->lock.start_ns;
-  /* A release for another word is stale: it woke a futex wait that returned before this
-   * thread switched out (it found the lock free), and this wait is for something else. */
-  if (!start || slot->release.key.uaddr != slot->lock.key.uaddr) return;
+  bool matches = waitprof_release_matches(&slot->release, start, slot->lock.key.uaddr);
+  slot->release.woken_ns = 0;
+  if (!matches) return;
   __u64 delay = end > start ? end - start : 0;
   if (delay < min_block_ns) return;
   struct waitprof_mutex_key key = slot->release.key;
@@ -483,10 +482,10 @@ static __always_inline void switch_out(void *ctx, bool preempt, __u32 prev_state
   struct pt_regs *regs = user_regs_of(prev);
   __s32 syscall = regs_syscall(regs);
   __u32 state = offcpu_state(preempt, prev_state);
-  /* A lock wait: off CPU inside a futex wait call, until the thread runs again (as Go's
-   * block profile counts a goroutine blocked until it is scheduled). Preemptions inside the
-   * call count too: the syscall tracepoints' entry-to-exit timing included them, and so does
-   * what a program measures around its lock(). */
+  /* A lock wait: off CPU inside a futex wait call, until the thread runs again, as a
+   * program's own clock around its lock() counts it (Go's block profile stops at the
+   * release: the wait for a CPU after it is here, not there). Preemptions inside the call
+   * count too: the syscall tracepoints' entry-to-exit timing included them. */
   __u64 uaddr = 0;
   __u32 op = 0;
   bool lock_wait = lock_in_switch && futex_wait_in(regs, syscall, &uaddr, &op, 0);
@@ -571,7 +570,8 @@ int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_str
  * release site. (sched_wakeup may run on the wakee's CPU, where current is someone else.)
  * The waker is noted in the waiter's slot; the waiter's lock wait, when it closes at its
  * switch-in, is charged to it with the lock profile's delay, so the two profiles hold the
- * same waits, by waiter and by holder. */
+ * same waits, by waiter and by holder. (Go's mutex and block delays end at the release; ours
+ * include the waiter's wait for a CPU after it, as a program's clock around lock() does.) */
 
 /* The current thread woke wakee: if wakee was blocked in a futex wait on a word the current
  * thread's futex wake call names, and both are targets, the current thread released it. The
@@ -593,14 +593,20 @@ static __always_inline void lock_waiter_woken(void *ctx, struct task_struct *wak
     return;
   struct pt_regs *regs = user_regs_of(waker);
   if (!futex_wake_of(regs, regs_syscall(regs), uaddr)) return;
+  /* A thread never seen before has no slot to note the release in (its first wait). */
   struct waitprof_thread_slot *waiter = find_slot(wakee->pid);
-  struct waitprof_thread_slot *slot = claim_slot(waker->pid);
-  if (!waiter || !slot) return;
+  if (!waiter) return;
+  /* Before the walk: a waiter racing this wake opens its wait after it (charge_release). */
+  __u64 now = bpf_ktime_get_ns();
+  __u64 wait_start = waiter->lock.start_ns;
   bump(WAITPROF_SEEN_RELEASES);
-  /* The IRQ scratch and walk slot: try_to_wake_up holds the wakee's pi_lock with interrupts
-   * off, so neither cpu_sample (the timer interrupt) nor this program can interrupt the
-   * other, while a task-context program this wakeup's interrupt preempted may be mid-walk in
-   * the task slot. */
+  /* The waker's slot lends its memos to the walk; without one the walk still happens. The
+   * IRQ scratch and walk slot: try_to_wake_up holds the wakee's pi_lock with interrupts off,
+   * so neither cpu_sample (the timer interrupt) nor this program can interrupt the other,
+   * while a task-context program this wakeup's interrupt preempted may be mid-walk in the
+   * task slot. (A wakeup from an interrupt runs here too, with the interrupted task as
+   * current: it counts only if that task is itself inside a futex wake of the same word.) */
+  struct waitprof_thread_slot *slot = claim_slot(waker->pid);
   struct waitprof_mutex_key key = {
       .tgid = waker_tgid,
       .tid = waker->pid,
@@ -611,9 +617,10 @@ static __always_inline void lock_waiter_woken(void *ctx, struct task_struct *wak
       .op = op,
   };
   waiter->release.key = key;
+  waiter->release.wait_start = wait_start;
   /* Last: the waiter's close takes a release whose time is set (x86 keeps stores in order;
    * a torn key, on a waiter switching out right now, costs one sample its holder). */
-  waiter->release.woken_ns = bpf_ktime_get_ns();
+  waiter->release.woken_ns = now;
 }
 
 SEC("tp_btf/sched_waking")

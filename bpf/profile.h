@@ -139,10 +139,11 @@ struct waitprof_count_total {
 /* Per-thread state, one slot per live target thread in the `thread_slots` array: the wait it
  * is in, and one running sum per profile. Consecutive events of a thread mostly share a key
  * (an event loop waits in epoll_wait from the same stack thousands of times a second), so
- * they are added up here, with no hash lookup, no atomics and no cache line another CPU
- * writes; a profile map sees a sum only when its key changes or the thread dies. User space
- * reads the slots after the stop for the sums and the waits still open. Only the thread
- * itself and its own switch-in touch its slot, never at once, so plain loads and stores do. */
+ * they are added up here, with no hash lookup and no atomics; a profile map sees a sum only
+ * when its key changes or the thread dies. User space reads the slots after the stop for the
+ * sums and the waits still open. Only the thread itself and its own switch-in touch its slot,
+ * never at once, so plain loads and stores do — except `release`, which the thread that wakes
+ * it from a lock wait writes (lock_waiter_woken), while it is off CPU or just switching out. */
 #define WAITPROF_THREAD_SLOT_BITS 13 /* default: 8192 live target threads; --thread-slots */
 /* Stacks a thread's slot remembers (waitprof_stack_memo): an event loop's wait, a contended
  * lock, the send path and one more, each reused while the thread comes back to it. */
@@ -164,8 +165,27 @@ struct waitprof_lock_sum {
  * and charged when the waiter's lock wait closes (key.waiter_stack filled in then). */
 struct waitprof_release {
   struct waitprof_mutex_key key;
-  __u64 woken_ns; /* 0: none pending */
+  __u64 woken_ns;   /* 0: none pending */
+  __u64 wait_start; /* the waiter's open lock wait's start_ns then; 0: not in its slot yet */
 };
+
+/* A wake that raced the waiter's switch-out (its wait was not in its slot yet) belongs to the
+ * wait that switch-out opened, which starts within this many ns of the wake: after it, or
+ * just before (the switch-out reads the clock, then walks the stack, then stores its wait). */
+#define WAITPROF_RELEASE_RACE_NS 100000ull
+
+/* Whether a release noted in a waiter's slot is the one of its lock wait that began at
+ * start_ns on the word uaddr: the very wait (its start was seen), or the wait a switch-out
+ * racing the wake opened just after. Anything else is stale: a wake of a futex wait that
+ * returned without sleeping (the waker took it off the queue before it called schedule),
+ * whose thread is now in another wait. BPF and the export's open waits decide alike. */
+static inline int waitprof_release_matches(const struct waitprof_release *r, __u64 start_ns,
+                                           __u64 uaddr) {
+  if (!r->woken_ns || !start_ns || r->key.uaddr != uaddr) return 0;
+  if (r->wait_start) return r->wait_start == start_ns;
+  return start_ns >= r->woken_ns ? start_ns - r->woken_ns <= WAITPROF_RELEASE_RACE_NS
+                                 : r->woken_ns - start_ns <= WAITPROF_RELEASE_RACE_NS;
+}
 
 struct waitprof_send_sum {
   struct waitprof_send_key key;
@@ -189,7 +209,7 @@ struct waitprof_thread_slot {
    * given its process all its unwind tables (just exec'd, a library just mapped). When its
    * tables change, rewalk_waits walks it again. */
   __u32 walk_short_of_entry;
-  __u32 pad[5]; /* 320 bytes so far: a cache-line multiple */
+  __u32 pad[3]; /* 320 bytes so far: a cache-line multiple */
   /* The thread's last stacks, with what their walks read (unwind.h): a thread that waits or
    * sends again from where it did before is not walked again. */
   struct waitprof_stack_memo memos[WAITPROF_THREAD_MEMOS];

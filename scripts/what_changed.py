@@ -9,8 +9,9 @@ import os
 import sys
 
 
-# The offcpu profile's wait kinds that are synchronization but no lock.
-IDLE_WAITS = ("condvar", "join", "semaphore", "barrier", "go-runtime", "unknown")
+# The offcpu profile's futex wait kinds that are no lock: condvars (idle pools), joins,
+# semaphores, barriers and the Go scheduler's idle threads.
+IDLE_WAITS = ("condvar", "join", "semaphore", "barrier", "go-runtime")
 
 
 def load(path):
@@ -83,7 +84,7 @@ def main():
     row("errors + timeouts", "errors", lambda v: f"{v:,}", compare=False)
     row("lock delay per 60 s (locks only)", "lock_per_60", lambda v: f"{v:,.1f} s")
     row("  server's own counter", "server_lock_per_60", lambda v: f"{v:,.1f} s")
-    row("idle condvar, join, ... (thread-s)", "idle_sync", lambda v: f"{v:,.1f}")
+    row("condvar, join, sem. waits (thread-s)", "idle_sync", lambda v: f"{v:,.1f}")
     row("total blocked, incl. idle (thread-s)", "blocked", lambda v: f"{v:,.1f}")
     row("recorded window", "recorded_s", lambda v: f"{v:.1f} s", compare=False)
     print("\nTop lock stack (waitprof lock profile: the waiters, leaf first):")

@@ -220,12 +220,16 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
     // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
-    if (slot.release.woken_ns && slot.lock.start_ns &&
-        slot.release.key.uaddr == slot.lock.key.uaddr) {
-      waitprof_mutex_key key = slot.release.key;
-      key.waiter_stack = slot.lock.key.user_stack;
-      add_open_wait(waitprof_lock_start{slot.lock.start_ns, {}}, stop_ns, min_block_ns,
-                    [&](const waitprof_lock_key&) { return mutex_sample(key, stacks); }, out);
+    if (waitprof_release_matches(&slot.release, slot.lock.start_ns, slot.lock.key.uaddr)) {
+      if (const uint64_t waited = open_wait_ns(slot.lock.start_ns, stop_ns, min_block_ns)) {
+        waitprof_mutex_key key = slot.release.key;
+        key.waiter_stack = slot.lock.key.user_stack;
+        RawSample sample = mutex_sample(key, stacks);
+        sample.count = 1;
+        sample.total = waited;
+        sample.in_progress = true;
+        out.push_back(std::move(sample));
+      }
     }
     add_open_wait(slot.offcpu, stop_ns, min_block_ns, offcpu, out);
     add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);

@@ -158,12 +158,13 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
       {"lock", ProfileKind::kLock},   {"block", ProfileKind::kBlock},
       {"mutex", ProfileKind::kMutex}, {"send", ProfileKind::kSend}};
   sub->add_option("--profiles", options.profiles,
-                  "Profiles to record, each charged as Go's of that name: cpu (on-CPU samples); "
-                  "offcpu (all time off CPU, labelled with what it waited for); lock (waits for "
-                  "locks: mutex, rwlock, the program's own futex locks; charged to the waiter); "
-                  "block (every synchronization wait: locks, condvars, joins, semaphores, "
-                  "barriers; charged to the waiter); mutex (lock waits charged to the thread "
-                  "that released the lock and woke the waiter); send (bytes handed to TCP)")
+                  "Profiles to record: cpu (on-CPU samples, as Go's); offcpu (all time off CPU, "
+                  "labelled with what it waited for); lock (waits for locks: mutex, rwlock, the "
+                  "program's own futex locks; charged to the waiter); block (every "
+                  "synchronization wait: locks, condvars, joins, semaphores, barriers; charged "
+                  "to the waiter, as Go's block profile); mutex (lock waits charged to the "
+                  "thread that released the lock and woke the waiter, as Go's mutex profile); "
+                  "send (bytes handed to TCP)")
       ->delimiter(',')
       ->transform(choice_of(kByName, "a profile"))
       ->default_str("cpu,offcpu,lock,block,mutex,send");

@@ -180,7 +180,7 @@ void headline(std::string& out, const RecordOutcome& outcome, const Profile& off
   auto row_if = [&](const char* what, int64_t ns, const std::string& note) {
     if (ns > 0) row(what, ns, note);
   };
-  row_if("idle on a condition variable", b.condvar_ns, "");
+  row_if("condition variable waits", b.condvar_ns, "idle pools, or waits for work");
   row_if("waiting for threads to exit", b.join_ns, "join");
   row_if("semaphore or barrier wait", b.semaphore_ns, "");
   row_if("Go runtime idle threads", b.go_runtime_ns, "the scheduler parking its OS threads");

@@ -11,6 +11,11 @@ static_assert(sizeof(waitprof_thread_slot) % 64 == 0,
 
 Result<ThreadSlotMap> ThreadSlotMap::map(const bpf_map* slots) {
   const size_t count = bpf_map__max_entries(slots);
+  if (bpf_map__value_size(slots) != sizeof(waitprof_thread_slot)) {
+    return Error{"the BPF thread_slots map's values are " +
+                 std::to_string(bpf_map__value_size(slots)) + " bytes, not " +
+                 std::to_string(sizeof(waitprof_thread_slot)) + ": rebuild profile.bpf.o"};
+  }
   // An array map's values are laid out back to back, each rounded up to 8 bytes, which
   // struct waitprof_thread_slot (17 cache lines) already is; the mapping is whole pages.
   const size_t bytes = count * sizeof(waitprof_thread_slot);

@@ -10,13 +10,14 @@ namespace waitprof {
 
 namespace {
 
-// Substrings of the glibc 2.3x function names between a primitive's entry point and its futex
-// call, as the symbol tables (pthread_cond_wait) and DWARF (___pthread_cond_wait,
-// __pthread_cond_wait_common, __condvar_quiesce_and_switch_g1, __lll_lock_wait_private) name
-// them. Matched against glibc's own frames only, leaf first, so the innermost primitive
-// decides: a condvar waiter re-taking its mutex (__pthread_mutex_cond_lock under
-// pthread_cond_wait) waits for the mutex.
-constexpr std::array<std::pair<std::string_view, WaitKind>, 16> kGlibcPrimitives{{
+// Substrings of the C library's function names between a primitive's entry point and its
+// futex call: glibc 2.3x's as the symbol tables (pthread_cond_wait) and DWARF
+// (___pthread_cond_wait, __pthread_cond_wait_common, __condvar_quiesce_and_switch_g1,
+// __lll_lock_wait_private, __lll_clocklock_wait) name them, and musl's (__pthread_mutex_timedlock,
+// __pthread_timedjoin_np, sem_timedwait: the POSIX names carry them). Matched against the C
+// library's own frames only, leaf first, so the innermost primitive decides: a condvar waiter
+// re-taking its mutex (__pthread_mutex_cond_lock under pthread_cond_wait) waits for the mutex.
+constexpr std::array<std::pair<std::string_view, WaitKind>, 14> kLibcPrimitives{{
     {"pthread_mutex_", WaitKind::kMutex},
     {"lll_lock_wait", WaitKind::kMutex},
     {"lll_clocklock", WaitKind::kMutex},
@@ -26,31 +27,37 @@ constexpr std::array<std::pair<std::string_view, WaitKind>, 16> kGlibcPrimitives
     {"pthread_join", WaitKind::kJoin},
     {"pthread_clockjoin", WaitKind::kJoin},
     {"pthread_timedjoin", WaitKind::kJoin},
-    {"pthread_tryjoin", WaitKind::kJoin},
     {"sem_wait", WaitKind::kSemaphore},
     {"sem_timedwait", WaitKind::kSemaphore},
     {"sem_clockwait", WaitKind::kSemaphore},
-    {"do_futex_wait", WaitKind::kSemaphore},  // sem_waitcommon.c's, static
+    {"do_futex_wait", WaitKind::kSemaphore},  // glibc's sem_waitcommon.c, static
     {"pthread_barrier_", WaitKind::kBarrier},
-    {"__libc_lock_", WaitKind::kMutex},
 }};
+// A program linked statically has its C library in its own image: its first frames are looked
+// at by name, as many as a libc primitive has between its entry and its futex call.
+constexpr size_t kStaticLibcFrames = 5;
 
-// C++ primitives that wait through std::atomic<T>::wait, i.e. libstdc++'s own futex call
-// (through libc's syscall()): their names appear in the frames just above it.
-constexpr std::array<std::pair<std::string_view, WaitKind>, 4> kStdPrimitives{{
+// Primitives that make their own futex call (through libc's syscall()) above it: libstdc++'s
+// std::atomic<T>::wait under the C++20 ones, Rust std's futex-based Condvar. Their names appear
+// in the frames just above the call. (Rust's Mutex, RwLock and park are custom: locks or
+// their own protocol.)
+constexpr std::array<std::pair<std::string_view, WaitKind>, 6> kOwnCallPrimitives{{
     {"counting_semaphore", WaitKind::kSemaphore},
     {"binary_semaphore", WaitKind::kSemaphore},
     {"std::latch", WaitKind::kBarrier},
     {"std::barrier", WaitKind::kBarrier},
+    {"futex_condvar", WaitKind::kCondvar},
+    {"Condvar::wait", WaitKind::kCondvar},
 }};
-constexpr size_t kStdFramesLooked = 6;
+constexpr size_t kOwnCallFramesLooked = 6;
 
-bool in_glibc(const Frame& frame) {
+bool in_libc(const Frame& frame) {
   if (!frame.module) return false;
   const std::string& path = frame.module->path;
   const std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
   return base.starts_with("libc.so") || base.starts_with("libc-") ||
-         base.starts_with("libpthread");
+         base.starts_with("libpthread") || base.starts_with("libc.musl") ||
+         base.starts_with("ld-musl");
 }
 
 template <size_t N>
@@ -113,16 +120,24 @@ WaitKind classify_futex_wait(const std::vector<Frame>& user_frames, int64_t fute
   }
   size_t i = 0;
   WaitKind kind = WaitKind::kUnknown;
-  for (; i < user_frames.size() && in_glibc(user_frames[i]); ++i) {
-    if (match(kGlibcPrimitives, user_frames[i], kind)) return kind;
+  for (; i < user_frames.size() && in_libc(user_frames[i]); ++i) {
+    if (match(kLibcPrimitives, user_frames[i], kind)) return kind;
   }
-  // glibc frames that are no primitive: the program's own futex call made through syscall(),
-  // or (no glibc frame at all) through its own syscall instruction. Anything else is a glibc
-  // wait this table does not know.
+  if (i == 0) {
+    // No shared C library frame: the leaf is the program's (or its static C library's), or
+    // unknown memory. Without a name and a module, nothing says what it is.
+    if (!user_frames[0].module || user_frames[0].lines.empty()) return WaitKind::kUnknown;
+    for (size_t j = 0; j < user_frames.size() && j < kStaticLibcFrames; ++j) {
+      if (match(kLibcPrimitives, user_frames[j], kind)) return kind;
+    }
+  }
+  // C library frames that are no primitive: the program's own futex call made through
+  // syscall(), or (no C library frame) through its own syscall instruction. Anything else is a
+  // libc wait this table does not know.
   const bool own_call = i == 0 || (i == 1 && named(user_frames[0], "syscall"));
   if (!own_call) return WaitKind::kUnknown;
-  for (size_t j = i; j < user_frames.size() && j < i + kStdFramesLooked; ++j) {
-    if (match(kStdPrimitives, user_frames[j], kind)) return kind;
+  for (size_t j = i; j < user_frames.size() && j < i + kOwnCallFramesLooked; ++j) {
+    if (match(kOwnCallPrimitives, user_frames[j], kind)) return kind;
   }
   return WaitKind::kCustom;
 }

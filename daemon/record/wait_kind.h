@@ -20,7 +20,8 @@ enum class WaitKind {
   kJoin,       // pthread_join and friends (std::thread::join): waiting for a thread to exit
   kSemaphore,  // sem_wait and friends, std::counting_semaphore
   kBarrier,    // pthread_barrier_wait, std::barrier, std::latch
-  kCustom,     // the program's own futex call (syscall(SYS_futex), InnoDB's locks)
+  kCustom,     // the program's own futex call (syscall(SYS_futex): InnoDB's locks, Rust's
+               // std Mutex/RwLock): taken for a lock, as most such calls are
   kGoRuntime,  // the Go scheduler parking an idle OS thread (runtime.futex)
   kUnknown,    // a futex wait whose stack names none of the above (lost, or another libc wait)
 };

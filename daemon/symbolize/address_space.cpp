@@ -49,6 +49,12 @@ const ResolvedAddress& AddressSpace::resolve(uint64_t lookup_addr, ModuleRegistr
   return it->second;
 }
 
+const std::string& AddressSpace::data_symbol(uint64_t addr) {
+  auto [it, inserted] = data_symbols_.try_emplace(addr);
+  if (inserted && dwfl_) it->second = dwfl_->data_symbol(addr);
+  return it->second;
+}
+
 const std::vector<uint64_t>& AddressSpace::tail_calls(uint64_t callee_lookup,
                                                      uint64_t return_address) {
   auto [it, inserted] = tail_calls_.try_emplace({callee_lookup, return_address});

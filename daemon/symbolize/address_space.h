@@ -28,10 +28,9 @@ class AddressSpace {
 
   // lookup_addr is the address to name (already addr-1 for return addresses).
   const ResolvedAddress& resolve(uint64_t lookup_addr, ModuleRegistry& registry);
-  // DwflSession::data_symbol's name of a data address; empty without a session.
-  std::string data_symbol(uint64_t addr) {
-    return dwfl_ ? dwfl_->data_symbol(addr) : std::string();
-  }
+  // DwflSession::data_symbol's name of a data address, looked up once per address (every
+  // futex wait's lock label asks); empty without a session.
+  const std::string& data_symbol(uint64_t addr);
   // The return addresses of frames tail calls removed between a callee (named at
   // callee_lookup) and its caller (at return_address), innermost first; usually none.
   const std::vector<uint64_t>& tail_calls(uint64_t callee_lookup, uint64_t return_address);
@@ -45,6 +44,7 @@ class AddressSpace {
   std::unique_ptr<DwflSession> dwfl_;
   std::unordered_map<uint64_t, std::shared_ptr<const Module>> modules_;  // by mapping start
   std::unordered_map<uint64_t, ResolvedAddress> resolved_;
+  std::unordered_map<uint64_t, std::string> data_symbols_;
   struct PairHash {
     size_t operator()(const std::pair<uint64_t, uint64_t>& p) const {
       return std::hash<uint64_t>()(p.first * 0x9e3779b97f4a7c15ull ^ p.second);

@@ -60,6 +60,40 @@ TEST(WaitKind, GlibcPrimitivesByTheirInnermostFrame) {
             WaitKind::kBarrier);
 }
 
+TEST(WaitKind, TimedLocksSignalsAndOtherCLibraries) {
+  EXPECT_EQ(kind_of({frame(kLibc, {"__futex_abstimed_wait64", "__lll_clocklock_wait"}),
+                     frame(kLibc, {"__pthread_mutex_clocklock_common"}), kCaller}),
+            WaitKind::kMutex);
+  // A signal waiting for the old group's waiters to leave is still the condvar's business.
+  EXPECT_EQ(kind_of({frame(kLibc, {"futex_wait_simple", "__condvar_quiesce_and_switch_g1"}),
+                     frame(kLibc, {"___pthread_cond_signal"}), kCaller}),
+            WaitKind::kCondvar);
+  // musl: the POSIX names carry it.
+  const auto musl = module("/lib/ld-musl-x86_64.so.1");
+  EXPECT_EQ(kind_of({frame(musl, {"__timedwait_cp"}), frame(musl, {"__pthread_cond_timedwait"}),
+                     kCaller}),
+            WaitKind::kCondvar);
+  EXPECT_EQ(kind_of({frame(musl, {"__timedwait_cp"}), frame(musl, {"__pthread_timedjoin_np"}),
+                     kCaller}),
+            WaitKind::kJoin);
+  // Linked statically: glibc's frames are in the program's image.
+  EXPECT_EQ(kind_of({frame(kProgram, {"futex_wait", "__lll_lock_wait"}),
+                     frame(kProgram, {"___pthread_mutex_lock"}), kCaller}),
+            WaitKind::kMutex);
+  EXPECT_EQ(kind_of({frame(kProgram, {"__futex_abstimed_wait_common64"}),
+                     frame(kProgram, {"__pthread_cond_wait_common"}), kCaller}),
+            WaitKind::kCondvar);
+  // A leaf no module covers says nothing: not a lock.
+  Frame lost;
+  lost.address = 0x1234;
+  EXPECT_EQ(kind_of({lost, kCaller}), WaitKind::kUnknown);
+  // Rust's std Condvar makes its own futex call.
+  EXPECT_EQ(kind_of({frame(kLibc, {"syscall"}),
+                     frame(kProgram, {"std::sys::unix::locks::futex_condvar::Condvar::wait"}),
+                     kCaller}),
+            WaitKind::kCondvar);
+}
+
 TEST(WaitKind, ACondvarWaiterRetakingItsMutexWaitsForTheMutex) {
   EXPECT_EQ(kind_of({frame(kLibc, {"futex_wait", "__GI___lll_lock_wait"}),
                      frame(kLibc, {"__pthread_mutex_cond_lock"}),
