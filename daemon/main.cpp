@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "check_command.h"
+#include "diff/diff_command.h"
 #include "flamegraph/flamegraph_command.h"
 #include "libbpf_log.h"
 #include "record/record_command.h"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   CLI::App* record = waitprof::add_record_command(app, record_options);
   waitprof::FlamegraphCommandOptions flamegraph_options;
   CLI::App* flamegraph = waitprof::add_flamegraph_command(app, flamegraph_options);
+  waitprof::DiffCommandOptions diff_options;
+  CLI::App* diff = waitprof::add_diff_command(app, diff_options);
   app.add_flag("-v,--verbose", verbose, "Show libbpf's loader and verifier messages");
 
   try {
@@ -34,7 +37,7 @@ int main(int argc, char** argv) {
     // One line, in the words of the option the user gave, and where to look (exit 2, as for
     // any usage error).
     fprintf(stderr, "waitprof: error: %s (see waitprof%s --help)\n", e.what(),
-            *record ? " record" : *flamegraph ? " flamegraph" : "");
+            *record ? " record" : *flamegraph ? " flamegraph" : *diff ? " diff" : "");
     return 2;
   }
 
@@ -48,6 +51,11 @@ int main(int argc, char** argv) {
     else status = recorded.error();
   }
   if (*flamegraph) status = waitprof::run_flamegraph(flamegraph_options);
+  if (*diff) {
+    waitprof::Result<int> compared = waitprof::run_diff(diff_options);
+    if (compared) code = *compared;
+    else status = compared.error();
+  }
   if (!status) {
     fprintf(stderr, "waitprof: error: %s\n", status.error().message.c_str());
     return 1;

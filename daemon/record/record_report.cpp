@@ -89,6 +89,12 @@ std::string short_function_name(const std::string& name) {
       i = j - 1;
       continue;
     }
+    // A C++ scope name, not an argument list.
+    if (angle == 0 && paren == 0 && name.compare(i, 21, "(anonymous namespace)") == 0) {
+      out.append(name, i, 21);
+      i += 20;
+      continue;
+    }
     // Go's method names hold their receiver in parentheses after a dot:
     // "internal/poll.(*FD).Write" is a name, not an argument list.
     if (c == '(' && angle == 0 && paren == 0 && i > 0 && name[i - 1] == '.') {
@@ -122,8 +128,6 @@ std::string short_function_name(const std::string& name) {
   return out.empty() ? name : out;
 }
 
-namespace {
-
 std::string stack_line(const std::vector<std::string>& frames) {
   std::string line;
   for (size_t i = 0; i < frames.size() && i < kFramesShown; ++i) {
@@ -135,6 +139,8 @@ std::string stack_line(const std::vector<std::string>& frames) {
   if (frames.size() > kFramesShown) line += " <- ...";
   return line;
 }
+
+namespace {
 
 std::string pid_list(const RecordOutcome& outcome) {
   std::set<uint32_t> pids;

@@ -46,6 +46,9 @@ std::vector<TopStack> top_stacks(const perftools::profiles::Profile& profile, si
 // dropped ("tsrv::EventLoop::run", "std::mersenne_twister_engine<>::operator()").
 std::string short_function_name(const std::string& name);
 
+// A stack as summary.txt prints it: "leaf <- caller <- ...", short names, the first frames.
+std::string stack_line(const std::vector<std::string>& frames);
+
 std::string record_report(const RecordOptions& options, const RecordOutcome& outcome,
                           const std::vector<WrittenProfile>& profiles);
 

@@ -92,6 +92,8 @@ TEST(ShortFunctionName, DropsTemplateArgumentsAndParameters) {
             "std::mersenne_twister_engine<>::operator()");
   EXPECT_EQ(short_function_name("bool operator<(A const&, B const&)"), "bool operator<");
   EXPECT_EQ(short_function_name("main"), "main");
+  EXPECT_EQ(short_function_name("tsrv::(anonymous namespace)::span(char const*)"),
+            "tsrv::(anonymous namespace)::span");
   // Go's receivers are part of the name.
   EXPECT_EQ(short_function_name("internal/poll.(*FD).Write"), "internal/poll.(*FD).Write");
   EXPECT_EQ(short_function_name("net/http.(*conn).serve"), "net/http.(*conn).serve");
