@@ -11,6 +11,7 @@
 #include "pprof/profile_builder.h"
 #include "pprof/profile_writer.h"
 #include "support/child_process.h"
+#include "support/delay_profile.h"
 #include "support/privileges.h"
 
 namespace {
@@ -52,13 +53,7 @@ TEST(WaitprofCli, NonsenseArgumentsExitNonZero) {
 
 // A lock profile over 10 s with `delay` ns on one stack.
 void write_lock_profile(const std::filesystem::path& path, int64_t delay) {
-  waitprof::ProfileHeader h;
-  h.sample_types = {{"contentions", "count"}, {"delay", "nanoseconds"}};
-  h.default_sample_type = "delay";
-  h.period_type = {"contentions", "count"};
-  h.period = 1;
-  h.duration_nanos = 10'000'000'000;
-  waitprof::ProfileBuilder b(h);
+  waitprof::ProfileBuilder b(waitprof_test::delay_profile_header(10'000'000'000));
   auto m = std::make_shared<waitprof::Module>();
   m->path = "/usr/bin/server";
   m->start = 0x400000;

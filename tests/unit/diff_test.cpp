@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "pprof/profile_builder.h"
+#include "support/delay_profile.h"
 
 namespace {
 
@@ -28,12 +29,10 @@ struct Stack {
 // A block-like profile recorded for `seconds`.
 perftools::profiles::Profile profile(const std::vector<Stack>& stacks, double seconds,
                                      const char* value = "delay") {
-  waitprof::ProfileHeader h;
-  h.sample_types = {{"contentions", "count"}, {value, "nanoseconds"}};
+  waitprof::ProfileHeader h =
+      waitprof_test::delay_profile_header(static_cast<int64_t>(seconds * 1e9));
+  h.sample_types[1].type = value;
   h.default_sample_type = value;
-  h.period_type = {"contentions", "count"};
-  h.period = 1;
-  h.duration_nanos = static_cast<int64_t>(seconds * 1e9);
   waitprof::ProfileBuilder b(h);
   for (const Stack& s : stacks) {
     const int64_t values[] = {1, s.delay};

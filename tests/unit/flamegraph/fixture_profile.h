@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pprof/profile_builder.h"
+#include "support/delay_profile.h"
 
 namespace waitprof_test {
 
@@ -38,12 +39,7 @@ inline waitprof::Frame fixture_frame(const std::shared_ptr<const waitprof::Modul
 inline perftools::profiles::Profile fixture_profile() {
   using waitprof::Frame;
   auto bin = fixture_module("/usr/bin/target-server", 0x400000);
-  waitprof::ProfileHeader h;
-  h.sample_types = {{"contentions", "count"}, {"delay", "nanoseconds"}};
-  h.default_sample_type = "delay";
-  h.period_type = {"contentions", "count"};
-  h.period = 1;
-  h.duration_nanos = 10'000'000'000;
+  waitprof::ProfileHeader h = waitprof_test::delay_profile_header(10'000'000'000);
   h.comments = {"waitprof fixture", "drops: none"};
   const Frame main_f = fixture_frame(bin, 0x401000, {"main"});
   const Frame serve = fixture_frame(bin, 0x401100, {"serve"});
