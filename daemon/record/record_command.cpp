@@ -339,6 +339,7 @@ Result<int> run_record(const RecordOptions& given) {
   outcome.processes_seen = registry.processes_seen();
   outcome.processes_forked = registry.processes_forked();
   outcome.processes_exited = registry.processes_exited();
+  outcome.go_versions = registry.go_versions();
   outcome.attach_points = (*programs)->attach_points();
   outcome.attach_points.insert(outcome.attach_points.begin(),
                                "targets: sched_process_fork/exec/exit, task_rename (" +

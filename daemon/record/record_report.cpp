@@ -333,6 +333,18 @@ std::string record_report(const RecordOptions& options, const RecordOutcome& out
              "/s.";
   }
   if (!rates.empty()) out += rates + "\n";
+  if (!outcome.go_versions.empty()) {
+    // Said plainly: goroutines block in the Go runtime, where no kernel event sees them.
+    std::string pids;
+    for (const auto& [pid, version] : outcome.go_versions) {
+      if (!pids.empty()) pids += ", ";
+      pids += std::to_string(pid) + " (" + version + ")";
+    }
+    out += "Go programs: PIDs " + pids +
+           ". Their goroutines wait inside the Go runtime, which these profiles do not see "
+           "yet: what is here is their OS threads, whose futex waits are the Go scheduler "
+           "parking idle threads (wait=go-runtime, kept out of lock, block and mutex).\n";
+  }
 
   out += "\nTop stacks (leaf <- callers), by share of each profile:\n";
   for (ProfileKind kind : {ProfileKind::kLock, ProfileKind::kMutex, ProfileKind::kBlock,

@@ -168,6 +168,9 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
                   {"processes_seen", outcome.processes_seen},
                   {"processes_forked", outcome.processes_forked},
                   {"processes_exited", outcome.processes_exited}};
+  json go = json::object();
+  for (const auto& [pid, version] : outcome.go_versions) go[std::to_string(pid)] = version;
+  j["targets"]["go_versions"] = go;
   j["attach_points"] = outcome.attach_points;
   j["waits_in_progress_at_start"] = outcome.waits_seeded;
   j["sample_period_ns"] = outcome.sample_period_ns;

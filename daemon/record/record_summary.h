@@ -33,6 +33,7 @@ struct RecordOutcome {
   // The recording window on CLOCK_MONOTONIC, to line it up with other tools' timestamps.
   uint64_t start_monotonic_ns = 0, stop_monotonic_ns = 0;
   size_t processes_seen = 0, processes_forked = 0, processes_exited = 0;
+  std::map<pid_t, std::string> go_versions;  // target processes that are Go programs
   std::vector<std::string> attach_points;
   int64_t sample_period_ns = 0;
   std::array<uint64_t, WAITPROF_COUNTERS> counters{};

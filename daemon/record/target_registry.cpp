@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "proc_scan.h"
+#include "symbolize/go_build_info.h"
 #include "symbolize/maps_snapshot.h"
 #include "symbolize/symbolizer.h"
 #include "unwind/unwind_tables.h"
@@ -46,6 +47,17 @@ void TargetRegistry::add_existing(pid_t tgid) {
   p.name = read_comm("/proc/" + std::to_string(tgid) + "/comm");
   remember(tgid, 0);
   read_thread_names(tgid);
+  read_go_version(tgid);
+}
+
+void TargetRegistry::read_go_version(pid_t tgid) {
+  // /proc/PID/exe opens the image even when its file was deleted or replaced since.
+  std::optional<std::string> v = go_version_of("/proc/" + std::to_string(tgid) + "/exe");
+  if (v) {
+    go_versions_[tgid] = std::move(*v);
+  } else {
+    go_versions_.erase(tgid);
+  }
 }
 
 void TargetRegistry::on_event(const waitprof_proc_event& event) {
@@ -59,11 +71,13 @@ void TargetRegistry::on_event(const waitprof_proc_event& event) {
       it->second.name = comm;
       remember(tgid, static_cast<pid_t>(event.parent_tgid));
       read_thread_names(tgid);
+      read_go_version(tgid);
       break;
     }
     case WAITPROF_PROC_EXEC: {
       processes_[tgid].name = comm;
       remember(tgid, 0);
+      read_go_version(tgid);
       break;
     }
     case WAITPROF_PROC_MAPS: {

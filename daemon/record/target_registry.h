@@ -36,6 +36,10 @@ class TargetRegistry {
   // The thread's name, or the process's when the thread was never seen alive.
   std::string thread_name(pid_t tgid, pid_t tid) const;
 
+  // Target processes that are Go programs, with the Go version that built each image (read
+  // at first sight and at exec).
+  const std::map<pid_t, std::string>& go_versions() const { return go_versions_; }
+
   size_t processes_seen() const { return processes_.size(); }
   size_t processes_exited() const { return exited_; }
   size_t processes_forked() const { return forked_; }
@@ -56,11 +60,13 @@ class TargetRegistry {
   // its maps could be read inherits its parent's (parent > 0).
   void remember(pid_t tgid, pid_t parent);
   void read_thread_names(pid_t tgid);
+  void read_go_version(pid_t tgid);
 
   Symbolizer& symbolizer_;
   UnwindTables* unwind_;
   std::map<pid_t, Process> processes_;
   std::map<std::pair<pid_t, pid_t>, std::string> thread_names_;
+  std::map<pid_t, std::string> go_versions_;
   std::set<pid_t> unsymbolizable_;
   std::vector<pid_t> newly_unwindable_;
   size_t exited_ = 0;

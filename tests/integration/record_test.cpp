@@ -711,6 +711,67 @@ TEST_F(ServerRecording, GoToolPprofReadsEveryProfile) {
   fs::remove_all(dir);
 }
 
+// A Go program, built here with Debian's Go: waitprof names it and its Go version (the
+// binary's build info, as `go version FILE` reads it), and its threads' futex waits are the
+// Go scheduler's, in none of lock, block and mutex.
+TEST(Record, GoProgramIsNamedAndItsSchedulerParkingIsNoLockWait) {
+  REQUIRE_ROOT_OR_SKIP();
+  if (access("/usr/bin/go", X_OK) != 0) {
+    if (waitprof_test::running_in_ci()) FAIL() << "go missing: scripts/setup.sh installs golang-go";
+    GTEST_SKIP() << "go not installed";
+  }
+  const fs::path dir = fresh_dir("go");
+  fs::create_directories(dir / "src");
+  {
+    std::ofstream(dir / "src" / "go.mod") << "module sleeper\ngo 1.19\n";
+    // Goroutines that sleep and wake: the runtime parks and unparks its threads all along.
+    std::ofstream(dir / "src" / "main.go")
+        << "package main\nimport \"time\"\nfunc main() {\n"
+           "  for i := 0; i < 4; i++ { go func() { for { time.Sleep(time.Millisecond) } }() }\n"
+           "  time.Sleep(2 * time.Second)\n}\n";
+  }
+  const std::vector<std::string> env{"/usr/bin/env", "GOCACHE=" + (dir / "gocache").string(),
+                                     "HOME=" + dir.string(), "GOFLAGS=-mod=mod"};
+  // Go 1.19 has no `go build -C`: build from inside the module.
+  std::vector<std::string> build = env;
+  build.insert(build.end(), {"/bin/sh", "-c",
+                             "cd '" + (dir / "src").string() + "' && /usr/bin/go build -o '" +
+                                 (dir / "sleeper").string() + "' ."});
+  ChildProcess go(build, /*merge_stderr=*/true);
+  const std::string built = go.read_all(120000);
+  ASSERT_EQ(exit_code(go.stop(0, 120000)), 0) << built;
+  std::vector<std::string> version_cmd = env;
+  version_cmd.insert(version_cmd.end(), {"/usr/bin/go", "env", "GOVERSION"});
+  ChildProcess goversion(version_cmd);
+  std::string version = goversion.read_all(60000);
+  goversion.stop(0, 60000);
+  while (!version.empty() && version.back() == '\n') version.pop_back();
+  ASSERT_EQ(version.rfind("go1.", 0), 0u) << version;
+
+  const fs::path out = dir / "out";
+  auto [code, text] = record_to_end({"--output", out.string(), "--", (dir / "sleeper").string()});
+  ASSERT_EQ(code, 0) << text;
+  const nlohmann::json summary = read_json(out / "summary.json");
+  const nlohmann::json go_versions = summary["targets"]["go_versions"];
+  ASSERT_EQ(go_versions.size(), 1u) << summary["targets"].dump();
+  EXPECT_EQ(go_versions.begin().value(), version);
+  EXPECT_NE(text.find("Go programs: PIDs"), std::string::npos) << text;
+  ProfileQuery offcpu((out / "offcpu.pb.gz").string());
+  ASSERT_TRUE(offcpu.ok()) << offcpu.error();
+  EXPECT_GT(offcpu.total("delay", [](const QueriedSample& s) {
+    return s.labels.at("wait") == "go-runtime";
+  }), 0) << "the Go scheduler parks its idle threads in runtime.futex";
+  for (const char* name : {"lock", "block", "mutex"}) {
+    ProfileQuery q((out / (std::string(name) + ".pb.gz")).string());
+    ASSERT_TRUE(q.ok()) << q.error();
+    for (const QueriedSample& s : q.samples()) {
+      EXPECT_NE(s.labels.at("wait"), "go-runtime") << name;
+      EXPECT_FALSE(has_call_chain(s.functions, {"runtime.futex"})) << name;
+    }
+  }
+  fs::remove_all(dir);
+}
+
 // --- robustness ---------------------------------------------------------------------------------
 
 TEST(RecordErrors, NoSuchPid) {

@@ -1,5 +1,6 @@
 // Runs symbolize_target (built -g -O2 next to this test), takes the addresses and __LINE__s
 // it prints, and checks what the Symbolizer makes of them.
+#include "symbolize/go_build_info.h"
 #include "symbolize/symbolizer.h"
 
 #include <unistd.h>
@@ -244,6 +245,14 @@ TEST(Symbolizer, GlobalInBssResolvesToItsSymbol) {
   ASSERT_EQ(frames[0].lines.size(), 1u);
   EXPECT_EQ(frames[0].lines[0].function, "waitprof_target::g_big_state");
   EXPECT_EQ(frames[0].lines[0].system_name, "_ZN15waitprof_target11g_big_stateE");
+}
+
+// No build info, no Go version: a C++ program, a shell, a file that is not there. (A Go
+// program is checked with one Debian's Go builds: Record.GoProgramIsNamed... .)
+TEST(GoBuildInfo, NonGoExecutablesHaveNoGoVersion) {
+  EXPECT_FALSE(waitprof::go_version_of(SYMBOLIZE_TARGET_PATH));
+  EXPECT_FALSE(waitprof::go_version_of("/bin/sh"));
+  EXPECT_FALSE(waitprof::go_version_of("/nonexistent"));
 }
 
 // A lock's name: the symbol and the offset of the word inside it, in .bss past the file pages.
