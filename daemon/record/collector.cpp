@@ -128,17 +128,26 @@ RawSample with_value(RawSample s, const waitprof_count_total& v) {
   return s;
 }
 
-// A wait still open at the stop, or nothing when it is not to be charged.
-template <typename Start, typename MakeSample>
-void add_open_wait(const Start& start, uint64_t stop_ns, uint64_t min_block_ns,
-                   MakeSample&& make, std::vector<RawSample>& out) {
-  const uint64_t waited = open_wait_ns(start.start_ns, stop_ns, min_block_ns);
+// A wait open since start_ns and still open at the stop, as the sample make() gives, or
+// nothing when it is not to be charged.
+template <typename MakeSample>
+void add_open_wait_since(uint64_t start_ns, uint64_t stop_ns, uint64_t min_block_ns,
+                         MakeSample&& make, std::vector<RawSample>& out) {
+  const uint64_t waited = open_wait_ns(start_ns, stop_ns, min_block_ns);
   if (waited == 0) return;
-  RawSample sample = make(start.key);
+  RawSample sample = make();
   sample.count = 1;
   sample.total = waited;
   sample.in_progress = true;
   out.push_back(std::move(sample));
+}
+
+// The same for a wait's start record (its start and key), made into a sample by make(key).
+template <typename Start, typename MakeSample>
+void add_open_wait(const Start& start, uint64_t stop_ns, uint64_t min_block_ns,
+                   MakeSample&& make, std::vector<RawSample>& out) {
+  add_open_wait_since(start.start_ns, stop_ns, min_block_ns, [&] { return make(start.key); },
+                      out);
 }
 
 // Samples with equal keys (a thread's running sum and what it handed to the map before)
@@ -221,15 +230,10 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
     // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
     if (waitprof_release_matches(&slot.release, slot.lock.start_ns, slot.lock.key.uaddr)) {
-      if (const uint64_t waited = open_wait_ns(slot.lock.start_ns, stop_ns, min_block_ns)) {
-        waitprof_mutex_key key = slot.release.key;
-        key.waiter_stack = slot.lock.key.user_stack;
-        RawSample sample = mutex_sample(key, stacks);
-        sample.count = 1;
-        sample.total = waited;
-        sample.in_progress = true;
-        out.push_back(std::move(sample));
-      }
+      waitprof_mutex_key key = slot.release.key;
+      key.waiter_stack = slot.lock.key.user_stack;
+      add_open_wait_since(slot.lock.start_ns, stop_ns, min_block_ns,
+                          [&] { return mutex_sample(key, stacks); }, out);
     }
     add_open_wait(slot.offcpu, stop_ns, min_block_ns, offcpu, out);
     add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);

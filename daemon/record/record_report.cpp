@@ -8,6 +8,7 @@
 #include "flamegraph/sample_index.h"
 #include "flamegraph/stack_tree.h"
 #include "flamegraph/units.h"
+#include "record/wait_kind.h"
 
 namespace waitprof {
 
@@ -259,25 +260,26 @@ BlockedBreakdown blocked_breakdown(const Profile& offcpu) {
     const std::string& wait = label(offcpu, s, "wait");
     const std::string& syscall = label(offcpu, s, "syscall");
     b.total_ns += v;
+    const std::optional<WaitKind> kind = wait_kind_named(wait);
     if (wait == "runqueue") {
       b.runqueue_ns += v;
     } else if (wait == "io") {
       b.io_ns += v;
-    } else if (wait == "mutex" || wait == "rwlock" || wait == "custom") {
-      b.lock_ns += v;
-    } else if (wait == "condvar") {
-      b.condvar_ns += v;
-    } else if (wait == "join") {
-      b.join_ns += v;
-    } else if (wait == "semaphore" || wait == "barrier") {
-      b.semaphore_ns += v;
-    } else if (wait == "go-runtime") {
-      b.go_runtime_ns += v;
-    } else if (wait == "unknown") {
-      b.other_futex_ns += v;
-    } else {
+    } else if (!kind) {
       b.other_ns += v;
       other[syscall] += v;
+    } else if (is_lock(*kind)) {
+      b.lock_ns += v;
+    } else if (*kind == WaitKind::kCondvar) {
+      b.condvar_ns += v;
+    } else if (*kind == WaitKind::kJoin) {
+      b.join_ns += v;
+    } else if (*kind == WaitKind::kSemaphore || *kind == WaitKind::kBarrier) {
+      b.semaphore_ns += v;
+    } else if (*kind == WaitKind::kGoRuntime) {
+      b.go_runtime_ns += v;
+    } else {
+      b.other_futex_ns += v;
     }
   }
   b.other_by_syscall = largest_first(other);

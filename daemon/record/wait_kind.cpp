@@ -95,6 +95,15 @@ const char* wait_kind_name(WaitKind kind) {
   return "unknown";
 }
 
+std::optional<WaitKind> wait_kind_named(std::string_view name) {
+  for (WaitKind k : {WaitKind::kMutex, WaitKind::kRwlock, WaitKind::kCondvar, WaitKind::kJoin,
+                     WaitKind::kSemaphore, WaitKind::kBarrier, WaitKind::kCustom,
+                     WaitKind::kGoRuntime, WaitKind::kUnknown}) {
+    if (name == wait_kind_name(k)) return k;
+  }
+  return std::nullopt;
+}
+
 bool is_lock(WaitKind kind) {
   return kind == WaitKind::kMutex || kind == WaitKind::kRwlock || kind == WaitKind::kCustom;
 }

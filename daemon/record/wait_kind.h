@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "symbolize/frame.h"
@@ -27,6 +29,9 @@ enum class WaitKind {
 };
 
 const char* wait_kind_name(WaitKind kind);
+// The kind a `wait` label names (wait_kind_name's inverse); nullopt for the offcpu label's
+// other values (poll, sleep, io, runqueue, other).
+std::optional<WaitKind> wait_kind_named(std::string_view name);
 
 // Locks: the lock and mutex profiles. A wait for a lock has a holder who makes it wait.
 bool is_lock(WaitKind kind);

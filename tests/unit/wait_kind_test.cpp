@@ -137,6 +137,16 @@ TEST(WaitKind, GoRuntimeParkingAndUnknownWaits) {
   EXPECT_EQ(kind_of({}, 6 /* FUTEX_LOCK_PI */), WaitKind::kMutex);
 }
 
+TEST(WaitKind, LabelsNameTheirKindsBack) {
+  for (WaitKind k : {WaitKind::kMutex, WaitKind::kRwlock, WaitKind::kCondvar, WaitKind::kJoin,
+                     WaitKind::kSemaphore, WaitKind::kBarrier, WaitKind::kCustom,
+                     WaitKind::kGoRuntime, WaitKind::kUnknown}) {
+    EXPECT_EQ(waitprof::wait_kind_named(waitprof::wait_kind_name(k)), k);
+  }
+  EXPECT_FALSE(waitprof::wait_kind_named("poll"));
+  EXPECT_FALSE(waitprof::wait_kind_named("runqueue"));
+}
+
 TEST(WaitKind, ProfilesTakeTheirKinds) {
   EXPECT_TRUE(waitprof::is_lock(WaitKind::kCustom));
   EXPECT_FALSE(waitprof::is_lock(WaitKind::kCondvar));
