@@ -259,30 +259,36 @@ static __always_inline void add_count_total(void *map, const void *key, __u64 co
   __sync_fetch_and_add(&v->total, total);
 }
 
-/* Hands a thread's running sum (if any) to its profile map and empties it. A macro, like
- * ADD_TO_SUM, because the three sums' key types differ. */
-#define FLUSH_SUM(map, sum, full_counter)                                                    \
-  do {                                                                                       \
-    if ((sum).value.count)                                                                   \
-      add_count_total(&(map), &(sum).key, (sum).value.count, (sum).value.total, full_counter); \
-    (sum).value.count = 0;                                                                   \
+/* Hands a running sum of `slot` (if any) to its profile map and empties it. A macro, like
+ * ADD_TO_SUM, because the three sums' key types differ. The slot's `flushes` counts it after
+ * the map has it: a reader of live maps (`waitprof serve`) that sees it change knows the
+ * sum moved while it read (waitprof_thread_slot). */
+#define FLUSH_SUM(slot, map, sum, full_counter)                                                 \
+  do {                                                                                          \
+    if ((slot)->sum.value.count) {                                                              \
+      add_count_total(&(map), &(slot)->sum.key, (slot)->sum.value.count,                       \
+                      (slot)->sum.value.total, full_counter);                                   \
+      (slot)->flushes++;                                                                        \
+    }                                                                                           \
+    (slot)->sum.value.count = 0;                                                                \
   } while (0)
 
 /* Adds one event (a wait of `amount` ns, a send of `amount` bytes) to a thread's running sum
  * for its profile: kept there while the key repeats, handed to the profile map when it
  * changes. */
-#define ADD_TO_SUM(map, sum, event_key, amount, full_counter)                         \
-  do {                                                                                \
-    if ((sum).value.count && same_key(&(sum).key, &(event_key), sizeof(event_key))) { \
-      (sum).value.count++;                                                            \
-      (sum).value.total += (amount);                                                  \
-      bump(WAITPROF_FOLDED_IN_SLOT);                                                  \
-    } else {                                                                          \
-      FLUSH_SUM(map, sum, full_counter);                                              \
-      (sum).key = (event_key);                                                        \
-      (sum).value.count = 1;                                                          \
-      (sum).value.total = (amount);                                                   \
-    }                                                                                 \
+#define ADD_TO_SUM(slot, map, sum, event_key, amount, full_counter)                          \
+  do {                                                                                         \
+    if ((slot)->sum.value.count &&                                                             \
+        same_key(&(slot)->sum.key, &(event_key), sizeof(event_key))) {                         \
+      (slot)->sum.value.count++;                                                               \
+      (slot)->sum.value.total += (amount);                                                     \
+      bump(WAITPROF_FOLDED_IN_SLOT);                                                           \
+    } else {                                                                                   \
+      FLUSH_SUM(slot, map, sum, full_counter);                                                 \
+      (slot)->sum.key = (event_key);                                                           \
+      (slot)->sum.value.count = 1;                                                             \
+      (slot)->sum.value.total = (amount);                                                      \
+    }                                                                                          \
   } while (0)
 
 /* The slot of the current thread tid, claimed if it has none: a new slot takes over the
@@ -321,15 +327,16 @@ static __always_inline struct waitprof_thread_slot *claim_slot(__u32 tid) {
     }                                                                                       \
   } while (0)
 
-/* Ends the open wait `open` ({start_ns, key}) at `now` and adds it to `sum`. */
-#define CLOSE_WAIT(open, sum, map, now, full_counter)                        \
-  do {                                                                       \
-    __u64 start_ = (open).start_ns;                                          \
-    if (start_) {                                                            \
-      (open).start_ns = 0;                                                   \
-      __u64 delta_ = (now) - start_;                                         \
-      if (delta_ >= min_block_ns) ADD_TO_SUM(map, sum, (open).key, delta_, full_counter); \
-    }                                                                        \
+/* Ends the slot's open wait `open` ({start_ns, key}) at `now` and adds it to `sum`. */
+#define CLOSE_WAIT(slot, open, sum, map, now, full_counter)                                 \
+  do {                                                                                      \
+    __u64 start_ = (slot)->open.start_ns;                                                   \
+    if (start_) {                                                                           \
+      (slot)->open.start_ns = 0;                                                            \
+      __u64 delta_ = (now) - start_;                                                        \
+      if (delta_ >= min_block_ns)                                                           \
+        ADD_TO_SUM(slot, map, sum, (slot)->open.key, delta_, full_counter);                 \
+    }                                                                                       \
   } while (0)
 
 /* The thread's lock wait closes at end: charged to whoever released it, if anyone did. */
@@ -344,6 +351,7 @@ static __always_inline void charge_release(struct waitprof_thread_slot *slot, __
   struct waitprof_mutex_key key = slot->release.key;
   key.waiter_stack = slot->lock.key.user_stack;
   add_count_total(&mutex_waits, &key, 1, delay, WAITPROF_DROP_MUTEX_KEYS_FULL);
+  slot->flushes++;
 }
 
 /* A thread died: its sums go to the profile maps and its slot is freed. Runs for every dying
@@ -353,9 +361,9 @@ static __always_inline void charge_release(struct waitprof_thread_slot *slot, __
 static __noinline void thread_died(__u32 tid) {
   struct waitprof_thread_slot *slot = find_slot(tid);
   if (!slot) return;
-  FLUSH_SUM(offcpu_waits, slot->offcpu_sum, WAITPROF_DROP_OFFCPU_KEYS_FULL);
-  FLUSH_SUM(lock_waits, slot->lock_sum, WAITPROF_DROP_LOCK_KEYS_FULL);
-  FLUSH_SUM(sends, slot->send_sum, WAITPROF_DROP_SEND_KEYS_FULL);
+  FLUSH_SUM(slot, offcpu_waits, offcpu_sum, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  FLUSH_SUM(slot, lock_waits, lock_sum, WAITPROF_DROP_LOCK_KEYS_FULL);
+  FLUSH_SUM(slot, sends, send_sum, WAITPROF_DROP_SEND_KEYS_FULL);
   slot->offcpu.start_ns = 0;
   slot->lock.start_ns = 0;
   __sync_lock_test_and_set(&slot->tid, 0); /* a full barrier: the slot is empty before free */
@@ -447,10 +455,10 @@ static __always_inline void end_untraced_wait(struct waitprof_thread_slot *slot,
   bump(WAITPROF_UNTRACED_SWITCH_INS);
   __u64 ran = runtime - slot->runtime_at_switch_out;
   __u64 end = now - start > ran ? now - ran : start;
-  CLOSE_WAIT(slot->offcpu, slot->offcpu_sum, offcpu_waits, end, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  CLOSE_WAIT(slot, offcpu, offcpu_sum, offcpu_waits, end, WAITPROF_DROP_OFFCPU_KEYS_FULL);
   if (lock_in_switch) {
     charge_release(slot, end);
-    CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, end, WAITPROF_DROP_LOCK_KEYS_FULL);
+    CLOSE_WAIT(slot, lock, lock_sum, lock_waits, end, WAITPROF_DROP_LOCK_KEYS_FULL);
   }
 }
 
@@ -466,10 +474,10 @@ static __always_inline void switch_in(__u32 tid, __u64 now) {
                       WAITPROF_DROP_LOCK_KEYS_FULL);
     return;
   }
-  CLOSE_WAIT(slot->offcpu, slot->offcpu_sum, offcpu_waits, now, WAITPROF_DROP_OFFCPU_KEYS_FULL);
+  CLOSE_WAIT(slot, offcpu, offcpu_sum, offcpu_waits, now, WAITPROF_DROP_OFFCPU_KEYS_FULL);
   if (lock_in_switch) {
     charge_release(slot, now);
-    CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
+    CLOSE_WAIT(slot, lock, lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
   }
 }
 
@@ -668,7 +676,7 @@ static __always_inline void lock_exit(void) {
                     WAITPROF_DROP_LOCK_KEYS_FULL);
     return;
   }
-  CLOSE_WAIT(slot->lock, slot->lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
+  CLOSE_WAIT(slot, lock, lock_sum, lock_waits, now, WAITPROF_DROP_LOCK_KEYS_FULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_futex")
@@ -730,7 +738,7 @@ static __always_inline void count_send(void *ctx, long bytes) {
                                   slot->send_sum.key.user_stack, slot),
       .kernel_stack = kernel_stacks_wait ? kernel_stack(ctx, SCRATCH_TASK) : WAITPROF_STACK_NONE,
   };
-  ADD_TO_SUM(sends, slot->send_sum, key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
+  ADD_TO_SUM(slot, sends, send_sum, key, (__u64)bytes, WAITPROF_DROP_SEND_KEYS_FULL);
 }
 
 /* Preferred where the kernel allows fexit: the return value is what tcp_sendmsg accepted. */

@@ -209,7 +209,11 @@ struct waitprof_thread_slot {
    * given its process all its unwind tables (just exec'd, a library just mapped). When its
    * tables change, rewalk_waits walks it again. */
   __u32 walk_short_of_entry;
-  __u32 pad[3]; /* 320 bytes so far: a cache-line multiple */
+  /* Bumped each time the thread moves a sum into a profile map (FLUSH_SUM, charge_release),
+   * after the map has it: `waitprof serve` reads the maps while the programs run, and a slot
+   * whose count changed while it read the maps is read again (collector.cpp). */
+  __u32 flushes;
+  __u32 pad[2]; /* 320 bytes so far: a cache-line multiple */
   /* The thread's last stacks, with what their walks read (unwind.h): a thread that waits or
    * sends again from where it did before is not walked again. */
   struct waitprof_stack_memo memos[WAITPROF_THREAD_MEMOS];

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -78,6 +80,126 @@ Status for_each_entry(int fd, const char* map_name, Fn&& fn) {
   }
 }
 
+// A profile map of count/total values as read, entry by entry, with the entries of threads
+// that flushed a sum meanwhile read again. Keys are compared as bytes: like the BPF side's
+// same_key, that needs keys without holes, which profile.h's are.
+template <typename Key>
+class CountTotalMap {
+ public:
+  CountTotalMap(int fd, const char* name) : fd_(fd), name_(name) {}
+
+  Status read_all() {
+    return for_each_entry<Key, waitprof_count_total>(
+        fd_, name_, [this](const Key& key, const waitprof_count_total& v) {
+          entries_[bytes_of(key)] = {key, v};
+        });
+  }
+
+  void reread(const Key& key) {
+    waitprof_count_total v{};
+    if (bpf_map_lookup_elem(fd_, &key, &v) == 0) entries_[bytes_of(key)] = {key, v};
+  }
+
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [bytes, entry] : entries_) fn(entry.first, entry.second);
+  }
+
+ private:
+  static std::string bytes_of(const Key& key) {
+    return std::string(reinterpret_cast<const char*>(&key), sizeof(key));
+  }
+  int fd_;
+  const char* name_;
+  std::unordered_map<std::string, std::pair<Key, waitprof_count_total>> entries_;
+};
+
+// The occupied thread slots, copied at one moment (by slot index).
+using SlotCopy = std::unordered_map<uint32_t, waitprof_thread_slot>;
+
+SlotCopy copy_slots(const ThreadSlotMap& slots) {
+  SlotCopy copy;
+  uint32_t index = 0;
+  for (const waitprof_thread_slot& slot : slots) {
+    // One load of the owner: a slot freed while copied is copied as it was.
+    if (__atomic_load_n(&slot.tid, __ATOMIC_ACQUIRE) != 0) copy.emplace(index, slot);
+    ++index;
+  }
+  return copy;
+}
+
+// The key a slot's pending release will be charged under when its lock wait closes.
+std::optional<waitprof_mutex_key> pending_release(const waitprof_thread_slot& slot) {
+  if (!waitprof_release_matches(&slot.release, slot.lock.start_ns, slot.lock.key.uaddr)) {
+    return std::nullopt;
+  }
+  waitprof_mutex_key key = slot.release.key;
+  key.waiter_stack = slot.lock.key.user_stack;
+  return key;
+}
+
+// Every profile map of count/total values.
+struct ProfileMaps {
+  CountTotalMap<waitprof_offcpu_key> offcpu;
+  CountTotalMap<waitprof_lock_key> lock;
+  CountTotalMap<waitprof_mutex_key> mutex;
+  CountTotalMap<waitprof_send_key> send;
+
+  explicit ProfileMaps(const profile_bpf& skel)
+      : offcpu(bpf_map__fd(skel.maps.offcpu_waits), "offcpu_waits"),
+        lock(bpf_map__fd(skel.maps.lock_waits), "lock_waits"),
+        mutex(bpf_map__fd(skel.maps.mutex_waits), "mutex_waits"),
+        send(bpf_map__fd(skel.maps.sends), "sends") {}
+
+  Status read_all() {
+    if (Status s = offcpu.read_all(); !s) return s;
+    if (Status s = lock.read_all(); !s) return s;
+    if (Status s = mutex.read_all(); !s) return s;
+    return send.read_all();
+  }
+
+  // The entries a slot's sums and pending release go to.
+  void reread_keys_of(const waitprof_thread_slot& slot) {
+    if (slot.offcpu_sum.value.count) offcpu.reread(slot.offcpu_sum.key);
+    if (slot.lock_sum.value.count) lock.reread(slot.lock_sum.key);
+    if (slot.send_sum.value.count) send.reread(slot.send_sum.key);
+    if (std::optional<waitprof_mutex_key> key = pending_release(slot)) mutex.reread(*key);
+  }
+};
+
+// Slots copied before the maps were read, and the maps, made consistent with a copy of the
+// slots taken after: a thread that moved a sum into a map in between (its slot's `flushes`
+// changed, or the slot changed hands) has the entries of its sums then and now read again,
+// and the next copy says whether anything moved during that. A sum is thus in a map or in its
+// slot, never both or neither, except when threads keep flushing through every round: then
+// the error is what they flushed in the last round's few microseconds. Returns the last copy.
+SlotCopy settle_slots(const ThreadSlotMap& slots, SlotCopy before, ProfileMaps& maps) {
+  constexpr int kMaxRounds = 4;
+  SlotCopy now = copy_slots(slots);
+  for (int round = 0; round < kMaxRounds; ++round) {
+    bool moved = false;
+    for (const auto& [index, was] : before) {
+      auto it = now.find(index);
+      if (it != now.end() && it->second.tid == was.tid && it->second.flushes == was.flushes) {
+        continue;
+      }
+      moved = true;
+      maps.reread_keys_of(was);
+      if (it != now.end()) maps.reread_keys_of(it->second);
+    }
+    for (const auto& [index, slot] : now) {
+      if (!before.count(index)) {
+        moved = true;
+        maps.reread_keys_of(slot);
+      }
+    }
+    if (!moved) break;
+    before = std::move(now);
+    now = copy_slots(slots);
+  }
+  return now;
+}
+
 template <typename Key>
 RawSample base_sample(ProfileKind kind, const Key& key, StackReader& stacks) {
   RawSample s;
@@ -138,7 +260,6 @@ void add_open_wait_since(uint64_t start_ns, uint64_t stop_ns, uint64_t min_block
   RawSample sample = make();
   sample.count = 1;
   sample.total = waited;
-  sample.in_progress = true;
   out.push_back(std::move(sample));
 }
 
@@ -183,43 +304,32 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       });
   if (!s) return s.error();
 
-  s = for_each_entry<waitprof_offcpu_key, waitprof_count_total>(
-      bpf_map__fd(skel.maps.offcpu_waits), "offcpu_waits",
-      [&](const waitprof_offcpu_key& key, const waitprof_count_total& v) {
-        out.push_back(with_value(offcpu_sample(key, stacks), v));
-      });
-  if (!s) return s.error();
+  Result<ThreadSlotMap> slot_map = ThreadSlotMap::map(skel.maps.thread_slots);
+  if (!slot_map) return slot_map.error();
+  SlotCopy before = copy_slots(*slot_map);
+  ProfileMaps maps(skel);
+  if (Status read = maps.read_all(); !read) return read.error();
+  const SlotCopy slots = settle_slots(*slot_map, std::move(before), maps);
 
-  s = for_each_entry<waitprof_lock_key, waitprof_count_total>(
-      bpf_map__fd(skel.maps.lock_waits), "lock_waits",
-      [&](const waitprof_lock_key& key, const waitprof_count_total& v) {
-        out.push_back(with_value(lock_sample(key, stacks), v));
-      });
-  if (!s) return s.error();
-
-  s = for_each_entry<waitprof_mutex_key, waitprof_count_total>(
-      bpf_map__fd(skel.maps.mutex_waits), "mutex_waits",
-      [&](const waitprof_mutex_key& key, const waitprof_count_total& v) {
-        out.push_back(with_value(mutex_sample(key, stacks), v));
-      });
-  if (!s) return s.error();
-
-  s = for_each_entry<waitprof_send_key, waitprof_count_total>(
-      bpf_map__fd(skel.maps.sends), "sends",
-      [&](const waitprof_send_key& key, const waitprof_count_total& v) {
-        out.push_back(with_value(send_sample(key, stacks), v));
-      });
-  if (!s) return s.error();
+  maps.offcpu.for_each([&](const waitprof_offcpu_key& key, const waitprof_count_total& v) {
+    out.push_back(with_value(offcpu_sample(key, stacks), v));
+  });
+  maps.lock.for_each([&](const waitprof_lock_key& key, const waitprof_count_total& v) {
+    out.push_back(with_value(lock_sample(key, stacks), v));
+  });
+  maps.mutex.for_each([&](const waitprof_mutex_key& key, const waitprof_count_total& v) {
+    out.push_back(with_value(mutex_sample(key, stacks), v));
+  });
+  maps.send.for_each([&](const waitprof_send_key& key, const waitprof_count_total& v) {
+    out.push_back(with_value(send_sample(key, stacks), v));
+  });
 
   auto offcpu = [&](const waitprof_offcpu_key& key) { return offcpu_sample(key, stacks); };
   auto lock = [&](const waitprof_lock_key& key) { return lock_sample(key, stacks); };
   // Each live thread's running sums, and its waits still open at the stop: that wait so far
   // is real waiting inside the window; dropping it would undercount exactly the longest.
-  Result<ThreadSlotMap> slots = ThreadSlotMap::map(skel.maps.thread_slots);
-  if (!slots) return slots.error();
   std::unordered_set<uint32_t> threads_with_slot;
-  for (const waitprof_thread_slot& slot : *slots) {
-    if (slot.tid == 0) continue;
+  for (const auto& [index, slot] : slots) {
     threads_with_slot.insert(slot.tid);
     if (slot.offcpu_sum.value.count)
       out.push_back(with_value(offcpu(slot.offcpu_sum.key), slot.offcpu_sum.value));
@@ -229,11 +339,9 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
     // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
-    if (waitprof_release_matches(&slot.release, slot.lock.start_ns, slot.lock.key.uaddr)) {
-      waitprof_mutex_key key = slot.release.key;
-      key.waiter_stack = slot.lock.key.user_stack;
+    if (std::optional<waitprof_mutex_key> key = pending_release(slot)) {
       add_open_wait_since(slot.lock.start_ns, stop_ns, min_block_ns,
-                          [&] { return mutex_sample(key, stacks); }, out);
+                          [&] { return mutex_sample(*key, stacks); }, out);
     }
     add_open_wait(slot.offcpu, stop_ns, min_block_ns, offcpu, out);
     add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);

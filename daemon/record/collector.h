@@ -34,16 +34,20 @@ struct RawSample {
   uint32_t waiter_tgid = 0;            // mutex
   uint64_t count = 0;  // cpu samples, offcpu switches, lock waits, send calls
   uint64_t total = 0;  // cpu: 0 (samples × period), offcpu/lock: ns, send: bytes
-  bool in_progress = false;  // a wait still open at stop time, charged up to it
 
+  // Everything but the values: a wait still open at the stop has the key its closing will
+  // have, so a later reading's sample of it is the same sample grown.
   auto sort_key() const {
     return std::tie(kind, tgid, tid, user_stack, kernel_stack, user_stack_missing,
                     began_before_recording, kernel_thread, syscall, offcpu_state, futex_uaddr,
-                    futex_op, waiter_stack, waiter_tgid, in_progress);
+                    futex_op, waiter_stack, waiter_tgid);
   }
 };
 
-// stop_ns: CLOCK_MONOTONIC when the programs were detached.
+// Everything recorded up to stop_ns (CLOCK_MONOTONIC), waits still open charged up to it,
+// sorted by sort_key with one sample per key. The programs may still be running (`waitprof
+// serve` reads them live): threads that move a running sum into a map while the maps are read
+// are read again, so a sum is neither lost nor counted twice.
 Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
                                                uint64_t min_block_ns);
 
