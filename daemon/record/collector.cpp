@@ -287,7 +287,47 @@ void merge_equal_keys(std::vector<RawSample>& out) {
   out.resize(kept);
 }
 
+// Deletes the entries of `fd` whose key `gone` says so; keys are collected first, since
+// deleting while iterating restarts a hash map's walk.
+template <typename Key, typename Value, typename Gone>
+Result<size_t> delete_entries(int fd, const char* name, Gone&& gone) {
+  std::vector<Key> doomed;
+  Status s = for_each_entry<Key, Value>(fd, name, [&](const Key& key, const Value&) {
+    if (gone(key)) doomed.push_back(key);
+  });
+  if (!s) return s.error();
+  size_t deleted = 0;
+  for (const Key& key : doomed) deleted += bpf_map_delete_elem(fd, &key) == 0;
+  return deleted;
+}
+
 }  // namespace
+
+Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vector<pid_t>& tgids) {
+  if (tgids.empty()) return size_t{0};
+  const std::unordered_set<uint32_t> gone(tgids.begin(), tgids.end());
+  auto of_gone = [&](const auto& key) { return gone.count(key.tgid) > 0; };
+  const profile_bpf& skel = programs.skeleton();
+  size_t deleted = 0;
+  for (Result<size_t> n : {
+           delete_entries<waitprof_cpu_key, __u64>(bpf_map__fd(skel.maps.cpu_samples),
+                                                   "cpu_samples", of_gone),
+           delete_entries<waitprof_offcpu_key, waitprof_count_total>(
+               bpf_map__fd(skel.maps.offcpu_waits), "offcpu_waits", of_gone),
+           delete_entries<waitprof_lock_key, waitprof_count_total>(
+               bpf_map__fd(skel.maps.lock_waits), "lock_waits", of_gone),
+           delete_entries<waitprof_mutex_key, waitprof_count_total>(
+               bpf_map__fd(skel.maps.mutex_waits), "mutex_waits",
+               [&](const waitprof_mutex_key& key) {
+                 return gone.count(key.tgid) > 0 || gone.count(key.waiter_tgid) > 0;
+               }),
+           delete_entries<waitprof_send_key, waitprof_count_total>(bpf_map__fd(skel.maps.sends),
+                                                                  "sends", of_gone)}) {
+    if (!n) return n.error();
+    deleted += *n;
+  }
+  return deleted;
+}
 
 Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
                                                uint64_t min_block_ns) {

@@ -3,6 +3,8 @@
 // deterministic.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <tuple>
 #include <vector>
@@ -50,5 +52,9 @@ struct RawSample {
 // are read again, so a sum is neither lost nor counted twice.
 Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
                                                uint64_t min_block_ns);
+
+// Deletes the profile map entries of processes that have exited (a daemon's bounded
+// memory: nothing writes to them any more). Returns how many entries went.
+Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vector<pid_t>& tgids);
 
 }  // namespace waitprof

@@ -19,35 +19,20 @@
 #include "pprof/profile_writer.h"
 #include "preflight.h"
 #include "proc_scan.h"
-#include "process_tree.h"
 #include "record/collector.h"
 #include "record/launched_command.h"
 #include "record/profile_export.h"
-#include "record/profile_programs.h"
 #include "record/progress_line.h"
 #include "record/record_report.h"
 #include "record/record_summary.h"
+#include "record/recording_session.h"
 #include "record/target_registry.h"
-#include "record/wait_seeding.h"
 #include "symbolize/symbolizer.h"
-#include "unwind/unwind_tables.h"
 #include "util/atomic_file.h"
 
 namespace waitprof {
 
 namespace {
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-int64_t realtime_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000ll + ts.tv_nsec;
-}
 
 Status validate_targets(const RecordOptions& options) {
   if (options.pids.empty() && options.command.empty()) {
@@ -232,51 +217,19 @@ Result<int> run_record(const RecordOptions& given) {
     options.children = true;
   }
 
-  Symbolizer symbolizer;
-  UnwindTables unwind;
-  const bool cfi = options.unwind == UnwindMode::kCfi;
-  TargetRegistry registry(symbolizer, cfi ? &unwind : nullptr);
-  Result<std::unique_ptr<ProcessTree>> tree = ProcessTree::open(
-      options.children, [&registry](const waitprof_proc_event& e) { registry.on_event(e); });
-  if (!tree) return tree.error();
-  std::vector<pid_t> initial_targets;
-  if (launched) {
-    // Not a target until its exec: nothing runs in it before that but our own code.
-    if (Status s = (*tree)->add_root_at_exec(launched->pid()); !s) return s.error();
-  } else {
-    for (pid_t pid : options.pids) {
-      if (Status s = (*tree)->add_root(pid); !s) return s.error();
-      initial_targets.push_back(pid);
-      if (options.children) {
-        for (pid_t child : list_descendants(pid)) initial_targets.push_back(child);
-      }
-    }
-  }
-  for (pid_t pid : initial_targets) registry.add_existing(pid);
-
-  ProfilePrograms::Shared shared;
-  shared.targets_map_fd = (*tree)->targets_map_fd();
-  shared.unwind_pids_map_fd = (*tree)->unwind_pids_map_fd();
-  shared.unwind_epoch_map_fd = (*tree)->unwind_epoch_map_fd();
-  shared.unwind_capacity = unwind.capacity();
-  if (cfi) {
-    shared.before_attach = [&unwind, &shared](const ProfilePrograms& p) {
-      return unwind.attach(p.unwind_map_fds(), shared.unwind_capacity);
-    };
-  }
-  Result<std::unique_ptr<ProfilePrograms>> programs = ProfilePrograms::open(options, shared);
-  if (!programs) return programs.error();
+  Result<std::unique_ptr<RecordingSession>> opened =
+      RecordingSession::open(options, launched.get());
+  if (!opened) return opened.error();
+  RecordingSession& session = **opened;
+  TargetRegistry& registry = session.registry();
+  ProfilePrograms& programs = session.programs();
 
   RecordOutcome outcome;
-  outcome.start_unix_ns = realtime_ns();
-  const uint64_t start_ns = monotonic_ns();
-  Result<size_t> seeded = (*programs)->can_seed_waits()
-                              ? (*programs)->seed_waits(start_ns)
-                              : seed_waits_in_progress(**programs, initial_targets, start_ns);
-  if (!seeded) return seeded.error();
-  outcome.waits_seeded = *seeded;
-  outcome.waits_seeded_by = (*programs)->can_seed_waits() ? "task iterator" : "/proc";
-  outcome.unwind_cfi = cfi;
+  outcome.start_unix_ns = session.start_unix_ns();
+  const uint64_t start_ns = session.start_ns();
+  outcome.waits_seeded = session.waits_seeded();
+  outcome.waits_seeded_by = session.waits_seeded_by();
+  outcome.unwind_cfi = options.unwind == UnwindMode::kCfi;
   // Blocked before the line that invites Ctrl-C, so no signal can kill the recording.
   StopSignals signals;
   if (signals.fd() < 0) return errno_error("creating a signalfd for SIGINT/SIGTERM");
@@ -294,8 +247,7 @@ Result<int> run_record(const RecordOptions& given) {
   ProgressLine progress(options.duration_s);
   for (;;) {
     if (progress.enabled()) {
-      progress.update(static_cast<double>(monotonic_ns() - start_ns) / 1e9,
-                      (*programs)->counters());
+      progress.update(static_cast<double>(monotonic_ns() - start_ns) / 1e9, programs.counters());
     }
     int timeout_ms = 1000;
     if (deadline) {
@@ -306,14 +258,11 @@ Result<int> run_record(const RecordOptions& given) {
       }
       timeout_ms = static_cast<int>(std::min<uint64_t>(1000, (deadline - now + 999'999) / 1'000'000));
     }
-    pollfd fds[] = {{(*tree)->event_fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+    pollfd fds[] = {{session.tree().event_fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
     if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) return errno_error("waiting for events");
-    if (Status s = (*tree)->poll(0); !s) return s.error();
-    for (pid_t tgid : registry.take_newly_unwindable()) {
-      Result<size_t> rewalked = (*programs)->rewalk_waits(tgid);
-      if (!rewalked) return rewalked.error();
-      outcome.waits_rewalked += *rewalked;
-    }
+    Result<size_t> rewalked = session.handle_events();
+    if (!rewalked) return rewalked.error();
+    outcome.waits_rewalked += *rewalked;
     if (int sig = signals.pending()) {
       outcome.stopped_by = sig == SIGINT ? "SIGINT" : "SIGTERM";
       break;
@@ -329,9 +278,9 @@ Result<int> run_record(const RecordOptions& given) {
     }
   }
   const uint64_t stop_ns = monotonic_ns();
-  (*programs)->stop();
+  programs.stop();
   progress.clear();
-  (void)(*tree)->poll(0);  // forks/exits that raced the stop
+  (void)session.tree().poll(0);  // forks/exits that raced the stop
 
   outcome.duration_s = static_cast<double>(stop_ns - start_ns) / 1e9;
   outcome.start_monotonic_ns = start_ns;
@@ -340,23 +289,19 @@ Result<int> run_record(const RecordOptions& given) {
   outcome.processes_forked = registry.processes_forked();
   outcome.processes_exited = registry.processes_exited();
   outcome.go_versions = registry.go_versions();
-  outcome.attach_points = (*programs)->attach_points();
-  outcome.attach_points.insert(outcome.attach_points.begin(),
-                               "targets: sched_process_fork/exec/exit, task_rename (" +
-                                   (*tree)->attach_mode() + "); libraries: " +
-                                   (*tree)->loader_hook());
-  outcome.sample_period_ns = (*programs)->sample_period_ns();
-  outcome.counters = (*programs)->counters();
-  outcome.proctree_drops = (*tree)->drops();
-  outcome.program_ids = (*programs)->program_ids();
-  outcome.unwind = unwind.stats();
+  outcome.attach_points = session.attach_points();
+  outcome.sample_period_ns = programs.sample_period_ns();
+  outcome.counters = programs.counters();
+  outcome.proctree_drops = session.tree().drops();
+  outcome.program_ids = programs.program_ids();
+  outcome.unwind = session.unwind().stats();
 
   Result<std::vector<RawSample>> samples =
-      collect_samples(**programs, stop_ns, options.min_block_ns());
+      collect_samples(programs, stop_ns, options.min_block_ns());
   if (!samples) return samples.error();
   registry.refresh_live();
 
-  ExportContext ctx{options, symbolizer, registry, profile_comments(outcome),
+  ExportContext ctx{options, session.symbolizer(), registry, profile_comments(outcome),
                     outcome.sample_period_ns, outcome.start_unix_ns,
                     static_cast<int64_t>(stop_ns - start_ns)};
   std::vector<WrittenProfile> written;

@@ -6,12 +6,6 @@ namespace waitprof {
 
 namespace {
 
-struct DropName {
-  int counter;
-  const char* key;   // summary.json
-  const char* text;  // the warning line
-};
-
 constexpr DropName kDrops[] = {
     {WAITPROF_DROP_STACKS_FULL, "stacks_full",
      "stacks not stored: more distinct stacks than --stack-map-entries"},
@@ -26,6 +20,12 @@ constexpr DropName kDrops[] = {
     {WAITPROF_DROP_THREAD_SLOTS_FULL, "thread_slots_full",
      "waits and sends not recorded: no free thread slot (too many target threads)"},
 };
+
+}  // namespace
+
+std::span<const DropName> drop_names() { return kDrops; }
+
+namespace {
 
 struct SeenName {
   int counter;

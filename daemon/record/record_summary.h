@@ -6,6 +6,7 @@
 
 #include <array>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,15 @@
 #include "unwind/unwind_tables.h"
 
 namespace waitprof {
+
+// A drop counter (enum waitprof_counter) with its name in summary.json and /metrics, and
+// the warning that reports it.
+struct DropName {
+  int counter;
+  const char* key;
+  const char* text;
+};
+std::span<const DropName> drop_names();
 
 // One stack of a profile with its value: frames leaf first, full names, and the line a
 // person reads ("leaf <- caller <- …", names shortened, at most 8 frames).

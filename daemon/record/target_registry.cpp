@@ -1,5 +1,7 @@
 #include "record/target_registry.h"
 
+#include <time.h>
+
 #include <cstring>
 #include <string>
 #include <utility>
@@ -94,6 +96,10 @@ void TargetRegistry::on_event(const waitprof_proc_event& event) {
       auto it = processes_.find(tgid);
       if (it != processes_.end() && it->second.alive) {
         it->second.alive = false;
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        it->second.exited_ns =
+            static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
         ++exited_;
       }
       break;
@@ -121,6 +127,34 @@ void TargetRegistry::refresh_live() {
 
 std::vector<pid_t> TargetRegistry::take_newly_unwindable() {
   return std::exchange(newly_unwindable_, {});
+}
+
+std::vector<pid_t> TargetRegistry::expire_exited(uint64_t exited_by) {
+  std::vector<pid_t> expired;
+  for (auto it = processes_.begin(); it != processes_.end();) {
+    if (it->second.alive || it->second.exited_ns > exited_by) {
+      ++it;
+      continue;
+    }
+    const pid_t tgid = it->first;
+    expired.push_back(tgid);
+    symbolizer_.forget(tgid);
+    go_versions_.erase(tgid);
+    unsymbolizable_.erase(tgid);
+    thread_names_.erase(thread_names_.lower_bound({tgid, 0}),
+                        thread_names_.lower_bound({tgid + 1, 0}));
+    it = processes_.erase(it);
+    --exited_;
+  }
+  return expired;
+}
+
+std::vector<pid_t> TargetRegistry::live_processes() const {
+  std::vector<pid_t> live;
+  for (const auto& [tgid, p] : processes_) {
+    if (p.alive) live.push_back(tgid);
+  }
+  return live;
 }
 
 std::string TargetRegistry::process_name(pid_t tgid) const {

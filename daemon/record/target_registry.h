@@ -50,11 +50,18 @@ class TargetRegistry {
   // waits still open may have been walked without them.
   std::vector<pid_t> take_newly_unwindable();
 
+  // For a daemon: processes that exited at or before `exited_by` (CLOCK_MONOTONIC ns) are
+  // forgotten — names, Go versions, their symbolizer snapshot — and returned.
+  std::vector<pid_t> expire_exited(uint64_t exited_by);
+  // Processes alive now, by tgid.
+  std::vector<pid_t> live_processes() const;
+
  private:
   struct Process {
     std::string name;
     bool alive = true;
     bool mapped = false;  // its mappings were read at least once
+    uint64_t exited_ns = 0;  // CLOCK_MONOTONIC when its exit was heard of
   };
   // Snapshots tgid's mappings for the symbolizer and the unwind tables; a child gone before
   // its maps could be read inherits its parent's (parent > 0).
@@ -69,7 +76,7 @@ class TargetRegistry {
   std::map<pid_t, std::string> go_versions_;
   std::set<pid_t> unsymbolizable_;
   std::vector<pid_t> newly_unwindable_;
-  size_t exited_ = 0;
+  size_t exited_ = 0;  // of processes_; expired ones no longer count
   size_t forked_ = 0;
 };
 

@@ -155,6 +155,22 @@ std::vector<Frame> Symbolizer::kernel_stack(std::span<const uint64_t> addrs) {
   return frames;
 }
 
+void Symbolizer::forget(pid_t pid) {
+  auto it = impl_->by_pid.find(pid);
+  if (it == impl_->by_pid.end()) return;
+  std::shared_ptr<AddressSpace> space = std::move(it->second);
+  impl_->by_pid.erase(it);
+  // Held by the spaces table and `space`: nobody else uses it.
+  if (space && space.use_count() == 2) {
+    for (auto s = impl_->spaces.begin(); s != impl_->spaces.end(); ++s) {
+      if (s->second == space) {
+        impl_->spaces.erase(s);
+        break;
+      }
+    }
+  }
+}
+
 size_t Symbolizer::session_count() const {
   return impl_->spaces.size();
 }

@@ -61,6 +61,10 @@ class Symbolizer {
   // shows zero addresses (kptr_restrict).
   std::vector<Frame> kernel_stack(std::span<const uint64_t> addrs);
 
+  // Drops pid's snapshot, and the address space (its libdwfl session, the files it opened)
+  // when no other process shares it: for a daemon whose targets come and go.
+  void forget(pid_t pid);
+
   // Distinct address spaces (each one libdwfl session) created so far. Processes whose
   // executable file mappings are identical (prefork workers) share one.
   size_t session_count() const;
