@@ -7,6 +7,7 @@
 #include "flamegraph/flamegraph_command.h"
 #include "libbpf_log.h"
 #include "record/record_command.h"
+#include "serve/serve_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"waitprof: eBPF profiler for where a process tree's threads run and wait"};
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   CLI::App* flamegraph = waitprof::add_flamegraph_command(app, flamegraph_options);
   waitprof::DiffCommandOptions diff_options;
   CLI::App* diff = waitprof::add_diff_command(app, diff_options);
+  waitprof::ServeOptions serve_options;
+  CLI::App* serve = waitprof::add_serve_command(app, serve_options);
   app.add_flag("-v,--verbose", verbose, "Show libbpf's loader and verifier messages");
 
   try {
@@ -37,7 +40,8 @@ int main(int argc, char** argv) {
     // One line, in the words of the option the user gave, and where to look (exit 2, as for
     // any usage error).
     fprintf(stderr, "waitprof: error: %s (see waitprof%s --help)\n", e.what(),
-            *record ? " record" : *flamegraph ? " flamegraph" : *diff ? " diff" : "");
+            *record ? " record" : *serve ? " serve" : *flamegraph ? " flamegraph"
+                                : *diff ? " diff" : "");
     return 2;
   }
 
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
     if (recorded) code = *recorded;
     else status = recorded.error();
   }
+  if (*serve) status = waitprof::run_serve(serve_options);
   if (*flamegraph) status = waitprof::run_flamegraph(flamegraph_options);
   if (*diff) {
     waitprof::Result<int> compared = waitprof::run_diff(diff_options);

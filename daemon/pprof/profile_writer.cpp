@@ -26,20 +26,21 @@ Status check_default_sample_type(const pb::Profile& p) {
 
 }  // namespace
 
-Status write_profile(const pb::Profile& profile, const std::filesystem::path& path) {
-  const std::string where = "writing " + path.string();
-  if (Status st = check_profile(profile); !st) return Error{where + ": " + st.error().message};
-  if (Status st = check_default_sample_type(profile); !st) {
-    return Error{where + ": " + st.error().message};
-  }
+Result<std::string> encode_profile(const pb::Profile& profile) {
+  if (Status st = check_profile(profile); !st) return st.error();
+  if (Status st = check_default_sample_type(profile); !st) return st.error();
   // Serialization is deterministic for this schema (it has no map fields), which the
   // byte-identical-output guarantee relies on.
   std::string bytes;
   if (!profile.SerializeToString(&bytes)) {
-    return Error{where + ": serializing failed (protobuf messages must stay below 2 GiB)"};
+    return Error{"serializing failed (protobuf messages must stay below 2 GiB)"};
   }
-  Result<std::string> gz = gzip_compress(bytes);
-  if (!gz) return Error{where + ": " + gz.error().message};
+  return gzip_compress(bytes);
+}
+
+Status write_profile(const pb::Profile& profile, const std::filesystem::path& path) {
+  Result<std::string> gz = encode_profile(profile);
+  if (!gz) return Error{"writing " + path.string() + ": " + gz.error().message};
   return write_file_atomically(path, *gz);
 }
 

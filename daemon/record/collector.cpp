@@ -303,6 +303,28 @@ Result<size_t> delete_entries(int fd, const char* name, Gone&& gone) {
 
 }  // namespace
 
+Result<std::vector<RawSample>> open_offcpu_waits(const ProfilePrograms& programs,
+                                                 uint64_t now_ns) {
+  const profile_bpf& skel = programs.skeleton();
+  StackReader stacks(bpf_map__fd(skel.maps.stacks));
+  auto offcpu = [&](const waitprof_offcpu_key& key) { return offcpu_sample(key, stacks); };
+  Result<ThreadSlotMap> slot_map = ThreadSlotMap::map(skel.maps.thread_slots);
+  if (!slot_map) return slot_map.error();
+  std::vector<RawSample> out;
+  std::unordered_set<uint32_t> threads_with_slot;
+  for (const auto& [index, slot] : copy_slots(*slot_map)) {
+    threads_with_slot.insert(slot.tid);
+    add_open_wait(slot.offcpu, now_ns, 0, offcpu, out);
+  }
+  Status s = for_each_entry<__u32, waitprof_offcpu_start>(
+      bpf_map__fd(skel.maps.seeded_offcpu), "seeded_offcpu",
+      [&](__u32 tid, const waitprof_offcpu_start& start) {
+        if (!threads_with_slot.count(tid)) add_open_wait(start, now_ns, 0, offcpu, out);
+      });
+  if (!s) return s.error();
+  return out;
+}
+
 Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vector<pid_t>& tgids) {
   if (tgids.empty()) return size_t{0};
   const std::unordered_set<uint32_t> gone(tgids.begin(), tgids.end());

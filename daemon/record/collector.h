@@ -53,6 +53,11 @@ struct RawSample {
 Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, uint64_t stop_ns,
                                                uint64_t min_block_ns);
 
+// Each target thread's off-CPU wait open at now_ns (kOffcpu, count 1, total: waited so far),
+// from the thread slots and the waits seeded at the start: what every blocked thread is
+// doing now, for `serve`'s thread snapshot.
+Result<std::vector<RawSample>> open_offcpu_waits(const ProfilePrograms& programs, uint64_t now_ns);
+
 // Deletes the profile map entries of processes that have exited (a daemon's bounded
 // memory: nothing writes to them any more). Returns how many entries went.
 Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vector<pid_t>& tgids);

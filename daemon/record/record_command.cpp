@@ -26,6 +26,7 @@
 #include "record/record_report.h"
 #include "record/record_summary.h"
 #include "record/recording_session.h"
+#include "record/stop_signals.h"
 #include "record/target_registry.h"
 #include "symbolize/symbolizer.h"
 #include "util/atomic_file.h"
@@ -63,37 +64,6 @@ Status prepare_output_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-// SIGINT/SIGTERM are blocked and read from a signalfd, so a signal ends the recording loop at
-// once and cleanly instead of killing the process before the profiles are written.
-class StopSignals {
- public:
-  StopSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-    fd_ = signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK);
-  }
-  ~StopSignals() {
-    if (fd_ >= 0) close(fd_);
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  int fd() const { return fd_; }
-  // The pending stop signal, or 0.
-  int pending() {
-    signalfd_siginfo info{};
-    if (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-      return static_cast<int>(info.ssi_signo);
-    }
-    return 0;
-  }
-
- private:
-  sigset_t set_{};
-  sigset_t old_{};
-  int fd_ = -1;
-};
-
 int64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -125,19 +95,7 @@ Result<std::vector<std::string>> write_profile_and_flamegraph(
 
 }  // namespace
 
-CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
-  CLI::App* sub = app.add_subcommand(
-      "record", "Record cpu, offcpu, lock, block, mutex and send profiles of running processes as "
-      "pprof files");
-  sub->add_option("-p,--pid", options.pids, "Process to record (repeatable)")
-      ->check(process_id_check());
-  sub->add_flag("-c,--children", options.children,
-                "Also record every descendant, including ones forked while recording");
-  sub->add_option("-d,--duration", options.duration_s,
-                  "Seconds to record (default: until Ctrl-C or the targets exit)")
-      ->check(CLI::Range(0.001, 86400.0));
-  sub->add_option("-o,--output", options.output_dir, "Directory for the profiles")
-      ->capture_default_str();
+void add_recording_flags(CLI::App* sub, RecordOptions& options) {
   static const std::map<std::string, ProfileKind> kByName{
       {"cpu", ProfileKind::kCpu},     {"offcpu", ProfileKind::kOffcpu},
       {"lock", ProfileKind::kLock},   {"block", ProfileKind::kBlock},
@@ -190,6 +148,22 @@ CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
   // For tests of the fallbacks on kernels that have the preferred attach points.
   sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
   sub->add_flag("--force-send-tracepoint", options.force_send_tracepoint)->group("");
+}
+
+CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {
+  CLI::App* sub = app.add_subcommand(
+      "record", "Record cpu, offcpu, lock, block, mutex and send profiles of running processes as "
+      "pprof files");
+  sub->add_option("-p,--pid", options.pids, "Process to record (repeatable)")
+      ->check(process_id_check());
+  sub->add_flag("-c,--children", options.children,
+                "Also record every descendant, including ones forked while recording");
+  sub->add_option("-d,--duration", options.duration_s,
+                  "Seconds to record (default: until Ctrl-C or the targets exit)")
+      ->check(CLI::Range(0.001, 86400.0));
+  sub->add_option("-o,--output", options.output_dir, "Directory for the profiles")
+      ->capture_default_str();
+  add_recording_flags(sub, options);
   sub->add_option("command", options.command,
                   "Instead of --pid: run this program (after --, with its arguments) and record "
                   "it and its children from its first instruction; waitprof then exits with "

@@ -12,6 +12,10 @@ class App;
 
 namespace waitprof {
 
+// The flags of what is recorded and how (--profiles, --frequency, --unwind, …), shared by
+// record and serve.
+void add_recording_flags(CLI::App* sub, RecordOptions& options);
+
 // Registers the subcommand's flags; values land in `options` when parsed.
 CLI::App* add_record_command(CLI::App& app, RecordOptions& options);
 

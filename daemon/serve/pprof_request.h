@@ -56,7 +56,7 @@ struct RequestError {
 };
 
 struct RequestLimits {
-  int64_t max_seconds = 3600;
+  int64_t max_seconds = 600;
 };
 
 using QueryArgs = std::vector<std::pair<std::string, std::string>>;
