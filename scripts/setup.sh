@@ -11,7 +11,7 @@ command -v apt-get >/dev/null || die "apt-get not found: waitprof's setup target
 
 # Build: compilers, BPF toolchain (clang, bpftool, libbpf), symbolization (elfutils, and
 # libc6-dbg so libc frames get file:line),
-# profile.proto (protobuf), CLI (CLI11), tests (GoogleTest, nlohmann-json to validate JSON,
+# profile.proto (protobuf), CLI (CLI11), serve's HTTP server (libmicrohttpd), tests (GoogleTest, nlohmann-json to validate JSON,
 # gdb: its backtraces are the truth the stack tests compare against).
 # Run: wrk, nginx (throughput baseline), golang-go (`go tool pprof` reads our files),
 # libbpf-tools (offcputime, the tool we compare against), linux-perf (perf bench sched),
@@ -21,7 +21,7 @@ PACKAGES=(
   clang llvm libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libc6-dbg
   libprotobuf-dev protobuf-compiler
-  libcli11-dev libgtest-dev nlohmann-json3-dev gdb
+  libcli11-dev libgtest-dev nlohmann-json3-dev gdb libmicrohttpd-dev
   wrk nginx-light golang-go libbpf-tools linux-perf
   curl procps psmisc util-linux
   chromium
