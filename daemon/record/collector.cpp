@@ -325,6 +325,64 @@ Result<std::vector<RawSample>> open_offcpu_waits(const ProfilePrograms& programs
   return out;
 }
 
+namespace {
+
+std::string bytes_of(const void* p, size_t n) { return std::string(static_cast<const char*>(p), n); }
+
+}  // namespace
+
+Result<size_t> IdleEntrySweeper::sweep(const ProfilePrograms& programs) {
+  const profile_bpf& skel = programs.skeleton();
+  Result<ThreadSlotMap> slot_map = ThreadSlotMap::map(skel.maps.thread_slots);
+  if (!slot_map) return slot_map.error();
+  // The keys live threads' slots hold: a slot's sum moves into its map entry later, so the
+  // entry must stay or that sum would be counted again from zero.
+  std::unordered_set<std::string> kept;
+  auto keep = [&](const char* map, const auto& key) {
+    kept.insert(map + bytes_of(&key, sizeof(key)));
+  };
+  for (const auto& [index, slot] : copy_slots(*slot_map)) {
+    if (slot.offcpu_sum.value.count) keep("offcpu_waits", slot.offcpu_sum.key);
+    if (slot.lock_sum.value.count) keep("lock_waits", slot.lock_sum.key);
+    if (slot.send_sum.value.count) keep("sends", slot.send_sum.key);
+    if (slot.offcpu.start_ns) keep("offcpu_waits", slot.offcpu.key);
+    if (slot.lock.start_ns) keep("lock_waits", slot.lock.key);
+    if (std::optional<waitprof_mutex_key> key = pending_release(slot)) keep("mutex_waits", *key);
+  }
+  std::unordered_map<std::string, std::string> now;
+  size_t deleted = 0;
+  auto sweep_map = [&]<typename Key, typename Value>(const bpf_map* map, const char* name) -> Status {
+    const int fd = bpf_map__fd(map);
+    std::vector<Key> idle;
+    Status s = for_each_entry<Key, Value>(fd, name, [&](const Key& key, const Value& value) {
+      std::string id = name + bytes_of(&key, sizeof(key));
+      std::string v = bytes_of(&value, sizeof(value));
+      auto it = last_.find(id);
+      if (it != last_.end() && it->second == v && !kept.count(id)) {
+        idle.push_back(key);
+      } else {
+        now.emplace(std::move(id), std::move(v));
+      }
+    });
+    if (!s) return s;
+    for (const Key& key : idle) deleted += bpf_map_delete_elem(fd, &key) == 0;
+    return {};
+  };
+  for (Status s : {sweep_map.operator()<waitprof_cpu_key, __u64>(skel.maps.cpu_samples, "cpu_samples"),
+                   sweep_map.operator()<waitprof_offcpu_key, waitprof_count_total>(
+                       skel.maps.offcpu_waits, "offcpu_waits"),
+                   sweep_map.operator()<waitprof_lock_key, waitprof_count_total>(
+                       skel.maps.lock_waits, "lock_waits"),
+                   sweep_map.operator()<waitprof_mutex_key, waitprof_count_total>(
+                       skel.maps.mutex_waits, "mutex_waits"),
+                   sweep_map.operator()<waitprof_send_key, waitprof_count_total>(skel.maps.sends,
+                                                                                "sends")}) {
+    if (!s) return s.error();
+  }
+  last_ = std::move(now);
+  return deleted;
+}
+
 Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vector<pid_t>& tgids) {
   if (tgids.empty()) return size_t{0};
   const std::unordered_set<uint32_t> gone(tgids.begin(), tgids.end());

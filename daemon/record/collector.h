@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "record/record_options.h"
@@ -61,5 +63,17 @@ Result<std::vector<RawSample>> open_offcpu_waits(const ProfilePrograms& programs
 // Deletes the profile map entries of processes that have exited (a daemon's bounded
 // memory: nothing writes to them any more). Returns how many entries went.
 Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vector<pid_t>& tgids);
+
+// Keeps a daemon's profile maps from filling with every key ever seen (the cpu profile's
+// user x kernel stacks keep finding new pairs for hours): each call deletes the entries whose
+// value has not changed since the previous call, except those a live thread's slot still
+// adds to (its running sums, open waits, pending release), and counts them.
+class IdleEntrySweeper {
+ public:
+  Result<size_t> sweep(const ProfilePrograms& programs);
+
+ private:
+  std::unordered_map<std::string, std::string> last_;  // map name + key bytes → value bytes
+};
 
 }  // namespace waitprof

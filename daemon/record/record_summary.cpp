@@ -21,17 +21,6 @@ constexpr DropName kDrops[] = {
      "waits and sends not recorded: no free thread slot (too many target threads)"},
 };
 
-}  // namespace
-
-std::span<const DropName> drop_names() { return kDrops; }
-
-namespace {
-
-struct SeenName {
-  int counter;
-  const char* key;
-};
-
 constexpr SeenName kSeen[] = {
     {WAITPROF_SEEN_CPU_SAMPLES, "cpu_samples"},
     {WAITPROF_SEEN_SWITCHES, "switch_outs"},
@@ -46,6 +35,13 @@ constexpr SeenName kSeen[] = {
     // Switch-ins the kernel ran without a sched_switch event; their waits were derived.
     {WAITPROF_UNTRACED_SWITCH_INS, "untraced_switch_ins"},
 };
+
+}  // namespace
+
+std::span<const DropName> drop_names() { return kDrops; }
+std::span<const SeenName> seen_names() { return kSeen; }
+
+namespace {
 
 const char* unit_of(ProfileKind kind) {
   return kind == ProfileKind::kSend ? "bytes" : "nanoseconds";

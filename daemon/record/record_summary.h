@@ -26,6 +26,12 @@ struct DropName {
   const char* text;
 };
 std::span<const DropName> drop_names();
+// An event counter (enum waitprof_counter) with its name in summary.json and /metrics.
+struct SeenName {
+  int counter;
+  const char* key;
+};
+std::span<const SeenName> seen_names();
 
 // One stack of a profile with its value: frames leaf first, full names, and the line a
 // person reads ("leaf <- caller <- …", names shortened, at most 8 frames).

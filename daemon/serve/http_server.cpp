@@ -39,7 +39,8 @@ MHD_Result add_argument(void* cls, MHD_ValueKind, const char* key, const char* v
   return MHD_YES;
 }
 
-MHD_Result send(MHD_Connection* connection, const HttpResponse& r) {
+MHD_Result send(const HttpServer::Impl& impl, MHD_Connection* connection, const HttpResponse& r) {
+  if (impl.options.on_response) impl.options.on_response(r.status);
   MHD_Response* response = MHD_create_response_from_buffer(
       r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
   if (!response) return MHD_NO;
@@ -69,19 +70,19 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
       HttpResponse r = plain(405, "method not allowed: only GET and HEAD");
       r.headers.emplace_back(MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-      return send(connection, r);
+      return send(*impl, connection, r);
     }
     return MHD_YES;
   }
   if (*upload_size != 0) {
     *upload_size = 0;
-    return send(connection, plain(413, "a request body is not accepted"));
+    return send(*impl, connection, plain(413, "a request body is not accepted"));
   }
 
   Headers headers;
   MHD_get_connection_values(connection, MHD_HEADER_KIND, count_header, &headers);
   if (headers.count > impl->options.max_headers) {
-    return send(connection, plain(431, "too many header fields: at most " +
+    return send(*impl, connection, plain(431, "too many header fields: at most " +
                                            std::to_string(impl->options.max_headers)));
   }
   if (!impl->options.token.empty()) {
@@ -91,7 +92,7 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
     if (!bearer || !token_matches(given.substr(kBearer.size()), impl->options.token)) {
       HttpResponse r = plain(401, "unauthorized: send Authorization: Bearer <the token in --token-file>");
       r.headers.emplace_back(MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"waitprof\"");
-      return send(connection, r);
+      return send(*impl, connection, r);
     }
   }
   // Counted after the cheap refusals: only requests that will do work hold a place.
@@ -100,13 +101,13 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, co
     HttpResponse r = plain(429, "too many requests in flight: at most " +
                                     std::to_string(impl->options.max_in_flight) + "; retry later");
     r.headers.emplace_back("Retry-After", "1");
-    return send(connection, r);
+    return send(*impl, connection, r);
   }
   HttpRequest request{method, url, {}};
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, add_argument, &request.args);
   HttpResponse response = impl->handler(request);
   impl->in_flight.fetch_sub(1);
-  return send(connection, response);
+  return send(*impl, connection, response);
 }
 
 std::optional<uint16_t> parse_port(std::string_view text) {

@@ -53,6 +53,9 @@ struct HttpServerOptions {
   unsigned idle_timeout_s = 15;     // a connection that sends nothing this long is closed
   size_t max_request_bytes = 32768;  // request line and headers (a GET has no body)
   size_t max_headers = 64;
+  // Told the status of every response sent, the server's own refusals (401, 405, 429, 431)
+  // included, for /metrics.
+  std::function<void(int status)> on_response;
 };
 
 // Whether `given` equals `expected`, in time that depends only on their lengths' maximum.

@@ -33,19 +33,6 @@ int64_t resident_bytes() {
   return static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
 }
 
-struct SeenName {
-  int counter;
-  const char* event;
-};
-constexpr SeenName kSeenEvents[] = {
-    {WAITPROF_SEEN_CPU_SAMPLES, "cpu_sample"},
-    {WAITPROF_SEEN_SWITCHES, "offcpu_wait"},
-    {WAITPROF_SEEN_FUTEX_WAITS, "futex_wait"},
-    {WAITPROF_SEEN_SENDS, "send"},
-    {WAITPROF_SEEN_TARGET_WAKEUPS, "target_wakeup"},
-    {WAITPROF_SEEN_RELEASES, "lock_release"},
-};
-
 void metric_header(std::ostringstream& out, const char* name, const char* type,
                    const char* help) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
@@ -65,6 +52,7 @@ Result<std::unique_ptr<LiveRecording>> LiveRecording::start(const RecordOptions&
   if (!session) return session.error();
   live->session_ = std::move(*session);
   live->next_expiry_ns_ = monotonic_ns() + kExpiryIntervalNs;
+  live->next_sweep_ns_ = monotonic_ns() + retain_exited_ns;
   return live;
 }
 
@@ -76,7 +64,9 @@ Reading LiveRecording::at_start() const {
 }
 
 Result<Reading> LiveRecording::read() {
-  std::lock_guard lock(mu_);
+  // Not under mu_: a reading touches only the kernel maps, and a window's end must not wait
+  // for another request's symbolization (four parallel requests' windows came out 0.7 s
+  // long when it did).
   Reading r;
   const uint64_t begun = monotonic_ns();
   r.monotonic_ns = begun;
@@ -86,9 +76,12 @@ Result<Reading> LiveRecording::read() {
       collect_samples(session_->programs(), r.monotonic_ns, options_.min_block_ns());
   if (!samples) return samples.error();
   r.samples = std::move(*samples);
+  std::lock_guard lock(mu_);
   ++stats_.readings;
   stats_.reading_seconds += static_cast<double>(monotonic_ns() - begun) / 1e9;
   stats_.last_reading_samples = r.samples.size();
+  last_reading_by_kind_.clear();
+  for (const RawSample& s : r.samples) ++last_reading_by_kind_[s.kind];
   return r;
 }
 
@@ -175,6 +168,15 @@ Status LiveRecording::handle_events() {
   if (!rewalked) return rewalked.error();
   stats_.waits_rewalked += *rewalked;
   const uint64_t now = monotonic_ns();
+  if (now >= next_sweep_ns_) {
+    // An entry unchanged for --retain-exited (>= --max-seconds) is in no window's growth:
+    // deleting it bounds the maps, at the price of the cumulative (no seconds=) view losing
+    // stacks idle that long.
+    next_sweep_ns_ = now + retain_exited_ns_;
+    Result<size_t> swept = sweeper_.sweep(session_->programs());
+    if (!swept) return swept.error();
+    stats_.entries_swept += *swept;
+  }
   if (now < next_expiry_ns_) return {};
   next_expiry_ns_ = now + kExpiryIntervalNs;
   if (now <= retain_exited_ns_) return {};
@@ -199,8 +201,8 @@ std::string LiveRecording::metrics() {
   const std::array<uint64_t, WAITPROF_COUNTERS> counters = session_->programs().counters();
   metric_header(out, "waitprof_events_total", "counter",
                 "Events the BPF programs saw for target threads, by kind.");
-  for (const SeenName& s : kSeenEvents) {
-    out << "waitprof_events_total{event=\"" << s.event << "\"} " << counters[s.counter] << '\n';
+  for (const SeenName& s : seen_names()) {
+    out << "waitprof_events_total{event=\"" << s.key << "\"} " << counters[s.counter] << '\n';
   }
   metric_header(out, "waitprof_drops_total", "counter",
                 "What the BPF programs could not record, by cause (0 in a healthy daemon).");
@@ -249,8 +251,14 @@ std::string LiveRecording::metrics() {
   metric_header(out, "waitprof_waits_rewalked_total", "counter",
                 "Open waits walked again after their process's unwind tables changed.");
   out << "waitprof_waits_rewalked_total " << stats_.waits_rewalked << '\n';
-  metric_header(out, "waitprof_samples", "gauge", "Distinct sample keys at the last reading.");
-  out << "waitprof_samples " << stats_.last_reading_samples << '\n';
+  metric_header(out, "waitprof_samples", "gauge",
+                "Distinct sample keys at the last reading, by source (lock: every futex wait).");
+  for (const auto& [kind, n] : last_reading_by_kind_) {
+    out << "waitprof_samples{source=\"" << profile_name(kind) << "\"} " << n << '\n';
+  }
+  metric_header(out, "waitprof_map_entries_swept_total", "counter",
+                "Profile map entries deleted after --retain-exited without a change.");
+  out << "waitprof_map_entries_swept_total " << stats_.entries_swept << '\n';
   metric_header(out, "waitprof_symbolizer_sessions", "gauge",
                 "Address spaces the symbolizer holds (one per distinct set of mappings).");
   out << "waitprof_symbolizer_sessions " << session_->symbolizer().session_count() << '\n';

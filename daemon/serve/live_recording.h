@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -51,6 +52,7 @@ struct DaemonStats {
   double reading_seconds = 0;  // summed
   uint64_t processes_expired = 0;
   uint64_t entries_expired = 0;
+  uint64_t entries_swept = 0;  // idle entries deleted (IdleEntrySweeper)
   uint64_t waits_rewalked = 0;
   size_t last_reading_samples = 0;
 };
@@ -95,6 +97,9 @@ class LiveRecording {
   std::unique_ptr<RecordingSession> session_;
   DaemonStats stats_;
   uint64_t next_expiry_ns_ = 0;
+  IdleEntrySweeper sweeper_;
+  uint64_t next_sweep_ns_ = 0;
+  std::map<ProfileKind, size_t> last_reading_by_kind_;
 };
 
 }  // namespace waitprof

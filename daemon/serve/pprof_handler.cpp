@@ -1,5 +1,7 @@
 #include "serve/pprof_handler.h"
 
+#include <malloc.h>
+
 #include <chrono>
 
 #include "pprof/profile_writer.h"
@@ -88,6 +90,11 @@ void PprofHandler::wait_until(uint64_t until_ns) {
   }
 }
 
+void PprofHandler::count_response(int status) {
+  std::lock_guard lock(mu_);
+  ++responses_by_status_[status];
+}
+
 HttpResponse PprofHandler::handle(const HttpRequest& request) {
   const uint64_t begun = monotonic_ns();
   std::variant<PprofRequest, RequestError> parsed =
@@ -98,8 +105,10 @@ HttpResponse PprofHandler::handle(const HttpRequest& request) {
   } else {
     response = answer(std::get<PprofRequest>(parsed));
   }
+  // What building the answer took goes back to the system now, not at some later request
+  // (serve_command.cpp: malloc arenas).
+  malloc_trim(0);
   std::lock_guard lock(mu_);
-  ++responses_by_status_[response.status];
   response_seconds_ += static_cast<double>(monotonic_ns() - begun) / 1e9;
   return response;
 }

@@ -24,6 +24,9 @@ class PprofHandler {
   // holds so far (the daemon is stopping).
   void stop();
 
+  // Counts a response sent (HttpServerOptions::on_response).
+  void count_response(int status);
+
  private:
   HttpResponse answer(const PprofRequest& request);
   HttpResponse window_profile(const PprofRequest& request, ProfileKind kind, const char* name);

@@ -12,9 +12,15 @@ std::vector<RawSample> samples_between(const std::vector<RawSample>& before,
     while (b != before.end() && b->sort_key() < a.sort_key()) ++b;
     uint64_t count = a.count, total = a.total;
     if (b != before.end() && b->sort_key() == a.sort_key()) {
-      // A wait open at `before` was counted then; closed since, it is counted again.
-      count = a.count > b->count ? a.count - b->count : 0;
-      total = a.total > b->total ? a.total - b->total : 0;
+      if (a.total < b->total || a.count < b->count) {
+        // Less than before: the entry was deleted in between (IdleEntrySweeper) and began
+        // again from zero, as a Prometheus counter resets. All of it is new.
+      } else {
+        // A wait open at `before` was counted then and again once closed: the count does
+        // not grow, the delay by what it waited after `before`.
+        count = a.count - b->count;
+        total = a.total - b->total;
+      }
     }
     if (count == 0 && total == 0) continue;
     RawSample grown = a;

@@ -14,7 +14,8 @@ namespace waitprof {
 // after − before, key by key (both sorted by sort_key, one sample per key, as collect_samples
 // gives them). A wait open at `before` contributes only what it waited after it; a key whose
 // value did not grow is left out. Entries deleted between the two (an expired process) are
-// simply absent: nothing of theirs is in the window.
+// simply absent: nothing of theirs is in the window. A key whose value fell was deleted as
+// idle and began again: all of its value is in the window, as a counter reset.
 std::vector<RawSample> samples_between(const std::vector<RawSample>& before,
                                        const std::vector<RawSample>& after);
 

@@ -97,7 +97,7 @@ TEST(ServeWindow, AWindowIsWhatTheMapsGrewBy) {
       sample(ProfileKind::kLock, 1, 1, 0x10, 4, 400),  // grows
       sample(ProfileKind::kLock, 1, 1, 0x20, 1, 100),  // a wait open then, closed since
       sample(ProfileKind::kLock, 1, 1, 0x30, 2, 200),  // unchanged
-      sample(ProfileKind::kLock, 1, 1, 0x40, 3, 300),  // reset (its process expired and came back)
+      sample(ProfileKind::kLock, 1, 1, 0x40, 3, 300),  // reset: swept as idle, then seen again
       sample(ProfileKind::kLock, 1, 1, 0x50, 1, 10),   // gone (expired)
   };
   const std::vector<RawSample> after{
@@ -108,15 +108,18 @@ TEST(ServeWindow, AWindowIsWhatTheMapsGrewBy) {
       sample(ProfileKind::kLock, 1, 1, 0x60, 1, 50),  // new
   };
   const std::vector<RawSample> w = samples_between(before, after);
-  ASSERT_EQ(w.size(), 3u);
+  ASSERT_EQ(w.size(), 4u);
   EXPECT_EQ(w[0].user_stack[0], 0x10u);
   EXPECT_EQ(w[0].count, 2u);
   EXPECT_EQ(w[0].total, 500u);
   EXPECT_EQ(w[1].user_stack[0], 0x20u);  // only its part inside the window
   EXPECT_EQ(w[1].count, 0u);
   EXPECT_EQ(w[1].total, 150u);
-  EXPECT_EQ(w[2].user_stack[0], 0x60u);
-  EXPECT_EQ(w[2].total, 50u);
+  EXPECT_EQ(w[2].user_stack[0], 0x40u);  // a reset: all of it
+  EXPECT_EQ(w[2].count, 1u);
+  EXPECT_EQ(w[2].total, 100u);
+  EXPECT_EQ(w[3].user_stack[0], 0x60u);
+  EXPECT_EQ(w[3].total, 50u);
   // From the empty reading at the start, everything.
   EXPECT_EQ(samples_between({}, after).size(), after.size());
 }
