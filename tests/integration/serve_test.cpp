@@ -106,7 +106,23 @@ class Serve : public ::testing::Test {
         "http://127.0.0.1:" + std::to_string(server_port_) + "/read"});
   }
 
+  // The prefork server with two workers (`threads` each), serve following the tree, and wrk
+  // loading it for `load_seconds` (running on when this returns, warmed up for 1 s).
+  void serve_loaded_tree(const std::vector<std::string>& tools, int threads, int load_seconds,
+                         int connections) {
+    for (const std::string& tool : tools) ASSERT_NO_FATAL_FAILURE(require_tool(tool.c_str()));
+    ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/wrk"));
+    ASSERT_NO_FATAL_FAILURE(start_server(2, threads));
+    workers_ = waitprof::list_descendants(server_->pid());
+    ASSERT_EQ(workers_.size(), 2u);
+    ASSERT_NO_FATAL_FAILURE(start_serve({"--pid", std::to_string(server_->pid()), "--children"}));
+    load_ = wrk(load_seconds, connections);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+
   fs::path dir_;
+  std::vector<pid_t> workers_;
+  std::unique_ptr<ChildProcess> load_;
   int server_port_ = 0, serve_port_ = 0;
   std::unique_ptr<ChildProcess> server_, serve_;
 };
@@ -116,15 +132,8 @@ class Serve : public ::testing::Test {
 // in it, and the lock waits agree with the server's own clock over the same window.
 TEST_F(Serve, TheStorysFourCurlCommandsInParallelGiveEveryWorkersProfiles) {
   REQUIRE_ROOT_OR_SKIP();
-  ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/curl"));
-  ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/wrk"));
-  ASSERT_NO_FATAL_FAILURE(start_server(2, 8));
-  const std::vector<pid_t> workers = waitprof::list_descendants(server_->pid());
-  ASSERT_EQ(workers.size(), 2u);
-  ASSERT_NO_FATAL_FAILURE(start_serve({"--pid", std::to_string(server_->pid()), "--children"}));
-
-  auto load = wrk(14, 64);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_NO_FATAL_FAILURE(serve_loaded_tree({"/usr/bin/curl"}, 8, 14, 64));
+  const std::vector<pid_t>& workers = workers_;
   // The server's RNG wait counter every 50 ms, on the wall clock the profiles' time_nanos
   // uses: the counter over exactly a profile's window, interpolated, is the truth.
   std::vector<std::pair<double, double>> rng_wait;  // (unix seconds, ns waited)
@@ -154,7 +163,7 @@ TEST_F(Serve, TheStorysFourCurlCommandsInParallelGiveEveryWorkersProfiles) {
   polling = false;
   poller.join();
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  load->read_all(30000);
+  load_->read_all(30000);
   // In parallel, not one after another: all four in about one window.
   EXPECT_LT(took, seconds + 4.0);
   for (int i = 0; i < 4; ++i) {
@@ -229,14 +238,8 @@ TEST_F(Serve, TheStorysFourCurlCommandsInParallelGiveEveryWorkersProfiles) {
 // go tool pprof fetches over HTTP as it does from a Go program; ?pid= keeps one worker.
 TEST_F(Serve, GoToolPprofFetchesOverHttpAndFiltersByPid) {
   REQUIRE_ROOT_OR_SKIP();
-  ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/go"));
-  ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/wrk"));
-  ASSERT_NO_FATAL_FAILURE(start_server(2, 8));
-  const std::vector<pid_t> workers = waitprof::list_descendants(server_->pid());
-  ASSERT_EQ(workers.size(), 2u);
-  ASSERT_NO_FATAL_FAILURE(start_serve({"--pid", std::to_string(server_->pid()), "--children"}));
-  auto load = wrk(8, 64);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_NO_FATAL_FAILURE(serve_loaded_tree({"/usr/bin/go"}, 8, 8, 64));
+  const std::vector<pid_t>& workers = workers_;
   const fs::path saved = dir_ / "fetched";
   ChildProcess go({"/usr/bin/env", "GOCACHE=" + (dir_ / "gocache").string(),
                    "HOME=" + dir_.string(), "PPROF_TMPDIR=" + saved.string(), "/usr/bin/go",
@@ -247,7 +250,7 @@ TEST_F(Serve, GoToolPprofFetchesOverHttpAndFiltersByPid) {
   ASSERT_EQ(exit_code(go.stop(0, 60000)), 0) << text;
   EXPECT_NE(text.find("Fetching profile over HTTP"), std::string::npos) << text;
   EXPECT_NE(text.find("pick_product_index"), std::string::npos) << text;
-  load->read_all(30000);
+  load_->read_all(30000);
   fs::path file;
   for (const auto& e : fs::directory_iterator(saved)) file = e.path();
   ASSERT_FALSE(file.empty()) << "go tool pprof saved nothing in " << saved;
@@ -262,13 +265,8 @@ TEST_F(Serve, GoToolPprofFetchesOverHttpAndFiltersByPid) {
 // replacement, forked mid-window, from its birth.
 TEST_F(Serve, AWorkerKilledAndReplacedMidRequestAppears) {
   REQUIRE_ROOT_OR_SKIP();
-  ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/curl"));
-  ASSERT_NO_FATAL_FAILURE(require_tool("/usr/bin/wrk"));
-  ASSERT_NO_FATAL_FAILURE(start_server(2, 2));
-  const std::vector<pid_t> original = waitprof::list_descendants(server_->pid());
-  ASSERT_EQ(original.size(), 2u);
-  ASSERT_NO_FATAL_FAILURE(start_serve({"--pid", std::to_string(server_->pid()), "--children"}));
-  auto load = wrk(9, 32);
+  ASSERT_NO_FATAL_FAILURE(serve_loaded_tree({"/usr/bin/curl"}, 2, 9, 32));
+  const std::vector<pid_t> original = workers_;
   std::pair<int, std::string> result;
   std::thread client([&] { result = curl(url("/debug/pprof/offcpu?seconds=6"), (dir_ / "offcpu.pb.gz").string()); });
   std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -282,7 +280,7 @@ TEST_F(Serve, AWorkerKilledAndReplacedMidRequestAppears) {
   }
   ASSERT_NE(replacement, 0);
   client.join();
-  load->read_all(30000);
+  load_->read_all(30000);
   ASSERT_EQ(result.second, "200");
   ProfileQuery offcpu((dir_ / "offcpu.pb.gz").string());
   ASSERT_TRUE(offcpu.ok()) << offcpu.error();
