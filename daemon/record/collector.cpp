@@ -271,6 +271,18 @@ void add_open_wait(const Start& start, uint64_t stop_ns, uint64_t min_block_ns,
                       out);
 }
 
+// Waits seeded at the start (in `seeds`) whose thread has not run since: still open. A thread
+// that has a slot ran after its seed was taken, so the seed is stale.
+template <typename Start, typename MakeSample>
+Status add_seeded_waits(const bpf_map* seeds, const char* name,
+                        const std::unordered_set<uint32_t>& threads_with_slot, uint64_t stop_ns,
+                        uint64_t min_block_ns, MakeSample&& make, std::vector<RawSample>& out) {
+  return for_each_entry<__u32, Start>(
+      bpf_map__fd(seeds), name, [&](__u32 tid, const Start& start) {
+        if (!threads_with_slot.count(tid)) add_open_wait(start, stop_ns, min_block_ns, make, out);
+      });
+}
+
 // Samples with equal keys (a thread's running sum and what it handed to the map before)
 // become one; `out` is sorted.
 void merge_equal_keys(std::vector<RawSample>& out) {
@@ -316,11 +328,8 @@ Result<std::vector<RawSample>> open_offcpu_waits(const ProfilePrograms& programs
     threads_with_slot.insert(slot.tid);
     add_open_wait(slot.offcpu, now_ns, 0, offcpu, out);
   }
-  Status s = for_each_entry<__u32, waitprof_offcpu_start>(
-      bpf_map__fd(skel.maps.seeded_offcpu), "seeded_offcpu",
-      [&](__u32 tid, const waitprof_offcpu_start& start) {
-        if (!threads_with_slot.count(tid)) add_open_wait(start, now_ns, 0, offcpu, out);
-      });
+  Status s = add_seeded_waits<waitprof_offcpu_start>(skel.maps.seeded_offcpu, "seeded_offcpu",
+                                                     threads_with_slot, now_ns, 0, offcpu, out);
   if (!s) return s.error();
   return out;
 }
@@ -467,19 +476,11 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
     add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);
   }
 
-  // Waits seeded from /proc whose thread has not run since: still open. A thread that has
-  // a slot ran after its seed was taken, so the seed is stale.
-  s = for_each_entry<__u32, waitprof_offcpu_start>(
-      bpf_map__fd(skel.maps.seeded_offcpu), "seeded_offcpu",
-      [&](__u32 tid, const waitprof_offcpu_start& start) {
-        if (!threads_with_slot.count(tid)) add_open_wait(start, stop_ns, min_block_ns, offcpu, out);
-      });
+  s = add_seeded_waits<waitprof_offcpu_start>(skel.maps.seeded_offcpu, "seeded_offcpu",
+                                              threads_with_slot, stop_ns, min_block_ns, offcpu, out);
   if (!s) return s.error();
-  s = for_each_entry<__u32, waitprof_lock_start>(
-      bpf_map__fd(skel.maps.seeded_lock), "seeded_lock",
-      [&](__u32 tid, const waitprof_lock_start& start) {
-        if (!threads_with_slot.count(tid)) add_open_wait(start, stop_ns, min_block_ns, lock, out);
-      });
+  s = add_seeded_waits<waitprof_lock_start>(skel.maps.seeded_lock, "seeded_lock",
+                                            threads_with_slot, stop_ns, min_block_ns, lock, out);
   if (!s) return s.error();
 
   std::sort(out.begin(), out.end(),

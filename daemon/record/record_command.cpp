@@ -43,13 +43,7 @@ Status validate_targets(const RecordOptions& options) {
   if (!options.pids.empty() && !options.command.empty()) {
     return Error{"give either --pid or a command after --, not both"};
   }
-  for (pid_t pid : options.pids) {
-    if (!process_exists(pid)) {
-      return Error{"no process with pid " + std::to_string(pid) +
-                   ": check the pid (ps -ef) and that it is still running"};
-    }
-  }
-  return {};
+  return check_pids_exist(options.pids);
 }
 
 // Fails now, not after a long recording, when the results could not be written.
@@ -148,6 +142,16 @@ void add_recording_flags(CLI::App* sub, RecordOptions& options) {
   // For tests of the fallbacks on kernels that have the preferred attach points.
   sub->add_flag("--force-raw-tp", options.force_raw_tp)->group("");
   sub->add_flag("--force-send-tracepoint", options.force_send_tracepoint)->group("");
+}
+
+Status check_pids_exist(const std::vector<pid_t>& pids) {
+  for (pid_t pid : pids) {
+    if (!process_exists(pid)) {
+      return Error{"no process with pid " + std::to_string(pid) +
+                   ": check the pid (ps -ef) and that it is still running"};
+    }
+  }
+  return {};
 }
 
 CLI::App* add_record_command(CLI::App& app, RecordOptions& options) {

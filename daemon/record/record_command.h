@@ -16,6 +16,9 @@ namespace waitprof {
 // record and serve.
 void add_recording_flags(CLI::App* sub, RecordOptions& options);
 
+// Every --pid names a live process; the error says which does not, and what to check.
+Status check_pids_exist(const std::vector<pid_t>& pids);
+
 // Registers the subcommand's flags; values land in `options` when parsed.
 CLI::App* add_record_command(CLI::App& app, RecordOptions& options);
 

@@ -9,7 +9,6 @@
 
 #include "cli_checks.h"
 #include "preflight.h"
-#include "proc_scan.h"
 #include "record/record_command.h"
 #include "record/stop_signals.h"
 #include "serve/http_server.h"
@@ -79,12 +78,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeOptions& options) {
 
 Status run_serve(const ServeOptions& given) {
   ServeOptions options = given;
-  for (pid_t pid : options.record.pids) {
-    if (!process_exists(pid)) {
-      return Error{"no process with pid " + std::to_string(pid) +
-                   ": check the pid (ps -ef) and that it is still running"};
-    }
-  }
+  if (Status s = check_pids_exist(options.record.pids); !s) return s.error();
   if (options.retain_exited_s < static_cast<double>(options.max_seconds)) {
     return Error{"--retain-exited must be at least --max-seconds (" +
                  std::to_string(options.max_seconds) + "): a window may not lose a process "
