@@ -1,5 +1,6 @@
 #include "symbolize/dwfl_session.h"
 
+#include <algorithm>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
@@ -193,6 +194,35 @@ const CuScopes& DwflSession::scopes(Dwarf_Die* cudie) {
   return it->second;
 }
 
+Dwarf_Die* DwflSession::cu_die(Dwfl_Module* mod, uint64_t addr, Dwarf_Addr* bias) {
+  if (Dwarf_Die* die = dwfl_module_addrdie(mod, addr, bias)) return die;
+  Dwarf* dwarf = dwfl_module_getdwarf(mod, bias);
+  if (!dwarf) return nullptr;
+  auto [it, inserted] = cu_ranges_.try_emplace(mod);
+  std::vector<CuRange>& ranges = it->second;
+  if (inserted) {
+    Dwarf_Off offset = 0, next = 0;
+    size_t header = 0;
+    while (dwarf_nextcu(dwarf, offset, &next, &header, nullptr, nullptr, nullptr) == 0) {
+      Dwarf_Die cu;
+      if (dwarf_offdie(dwarf, offset + header, &cu)) {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        for (ptrdiff_t off = 0; (off = dwarf_ranges(&cu, off, &base, &start, &end)) > 0;) {
+          if (end > start) ranges.push_back({start, end, cu});
+        }
+      }
+      offset = next;
+    }
+    std::sort(ranges.begin(), ranges.end(),
+              [](const CuRange& a, const CuRange& b) { return a.low < b.low; });
+  }
+  const Dwarf_Addr pc = addr - *bias;
+  auto above = std::upper_bound(ranges.begin(), ranges.end(), pc,
+                                [](Dwarf_Addr a, const CuRange& r) { return a < r.low; });
+  if (above == ranges.begin() || pc >= std::prev(above)->high) return nullptr;
+  return &std::prev(above)->die;
+}
+
 std::vector<uint64_t> DwflSession::tail_call_frames(uint64_t callee_lookup,
                                                     uint64_t return_address) {
   return waitprof::tail_call_frames(
@@ -267,7 +297,15 @@ std::vector<SourceLine> DwflSession::lines(uint64_t addr) {
   }
 
   Dwarf_Addr bias = 0;
-  if (Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, &bias)) {
+  if (Dwarf_Die* cudie = cu_die(mod, addr, &bias)) {
+    if (line == 0) {
+      // The line table of the unit found without aranges.
+      if (Dwarf_Line* l = dwarf_getsrc_die(cudie, addr - bias)) {
+        int lineno = 0;
+        if (const char* f = dwarf_linesrc(l, nullptr, nullptr)) file = f;
+        if (dwarf_lineno(l, &lineno) == 0) line = lineno;
+      }
+    }
     std::vector<Dwarf_Die> chain = scopes(cudie).chain(addr - bias);
     Dwarf_Files* files = nullptr;
     if (!chain.empty() && dwarf_getsrcfiles(cudie, &files, nullptr) != 0) files = nullptr;

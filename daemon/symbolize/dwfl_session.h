@@ -52,11 +52,20 @@ class DwflSession {
   explicit DwflSession(Dwfl* dwfl) : dwfl_(dwfl) {}
   const SymbolIndex& symbols(Dwfl_Module* mod);
   const CuScopes& scopes(Dwarf_Die* cudie);
+  // The compilation unit covering addr; bias: the module's. Falls back to the units' own
+  // ranges where the module has no .debug_aranges (Go's linker writes none), which
+  // libdw before 0.191 needs to find a unit by address.
+  Dwarf_Die* cu_die(Dwfl_Module* mod, uint64_t addr, Dwarf_Addr* bias);
 
   Dwfl* dwfl_;
   std::unordered_map<Dwfl_Module*, ModuleFacts> facts_;
   std::unordered_map<Dwfl_Module*, SymbolIndex> symbols_;
   std::unordered_map<const Dwarf_CU*, CuScopes> cu_scopes_;
+  struct CuRange {
+    Dwarf_Addr low, high;
+    Dwarf_Die die;
+  };
+  std::unordered_map<Dwfl_Module*, std::vector<CuRange>> cu_ranges_;  // the fallback's index
 };
 
 }  // namespace waitprof
