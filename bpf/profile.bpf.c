@@ -863,3 +863,6 @@ int rewalk_waits(struct bpf_iter__task *ctx) {
   __sync_fetch_and_add(&rewalked_waits, 1);
   return 0;
 }
+
+/* ---- Go: contended sync.Mutex releases (uprobe, attached per Go target process) ---- */
+#include "go_releases.bpf.h"

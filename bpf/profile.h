@@ -123,6 +123,15 @@ struct waitprof_mutex_key {
   __u32 op; /* the waiter's futex op */
 };
 
+/* A Go goroutine releasing a sync semaphore with a waiter queued on it (sync.Mutex.Unlock's
+ * slow path): the unlocker Go's mutex profile charges the waiters' delay to. */
+struct waitprof_go_release_key {
+  __u32 tgid;
+  __u32 pad;
+  __u64 user_stack; /* the releaser's, from sync.runtime_Semrelease's entry */
+  __u64 sema;       /* the semaphore's address: &sync.Mutex.sema */
+};
+
 struct waitprof_send_key {
   __u32 tgid;
   __u32 tid;
@@ -255,7 +264,10 @@ enum waitprof_counter {
   WAITPROF_SEEN_TARGET_WAKEUPS = 23,
   WAITPROF_SEEN_RELEASES = 24,
   WAITPROF_DROP_MUTEX_KEYS_FULL = 25,
-  WAITPROF_COUNTERS = 26,
+  /* Go programs: sync's semaphore releases (a goroutine waking a waiter), and those lost. */
+  WAITPROF_SEEN_GO_RELEASES = 26,
+  WAITPROF_DROP_GO_RELEASE_KEYS_FULL = 27,
+  WAITPROF_COUNTERS = 28,
 };
 
 #endif

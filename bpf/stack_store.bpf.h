@@ -26,11 +26,14 @@ struct {
 
 /* Scratch slots per CPU: one for programs in task context (tracepoints, which run with
  * preemption off), one for cpu_sample, which runs in the timer interrupt and can interrupt
- * them halfway through a walk. */
+ * them halfway through a walk, one for uprobes. */
 enum scratch_slot {
   SCRATCH_TASK = 0,
   SCRATCH_IRQ = 1,
-  SCRATCH_SLOTS = 2,
+  /* uprobe programs run preemptible (migration off): a tracepoint program of the task that
+   * preempts them would overwrite SCRATCH_TASK halfway through their walk. */
+  SCRATCH_UPROBE = 2,
+  SCRATCH_SLOTS = 3,
 };
 
 /* Where the kernel's walk lands before it is stored or compared: 1 KiB, too big for the BPF

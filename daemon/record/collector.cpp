@@ -385,7 +385,9 @@ Result<size_t> IdleEntrySweeper::sweep(const ProfilePrograms& programs) {
                    sweep_map.operator()<waitprof_mutex_key, waitprof_count_total>(
                        skel.maps.mutex_waits, "mutex_waits"),
                    sweep_map.operator()<waitprof_send_key, waitprof_count_total>(skel.maps.sends,
-                                                                                "sends")}) {
+                                                                                "sends"),
+                   sweep_map.operator()<waitprof_go_release_key, waitprof_count_total>(
+                       skel.maps.go_releases, "go_releases")}) {
     if (!s) return s.error();
   }
   last_ = std::move(now);
@@ -411,7 +413,9 @@ Result<size_t> forget_processes(const ProfilePrograms& programs, const std::vect
                  return gone.count(key.tgid) > 0 || gone.count(key.waiter_tgid) > 0;
                }),
            delete_entries<waitprof_send_key, waitprof_count_total>(bpf_map__fd(skel.maps.sends),
-                                                                  "sends", of_gone)}) {
+                                                                  "sends", of_gone),
+           delete_entries<waitprof_go_release_key, waitprof_count_total>(
+               bpf_map__fd(skel.maps.go_releases), "go_releases", of_gone)}) {
     if (!n) return n.error();
     deleted += *n;
   }
@@ -429,6 +433,23 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       [&](const waitprof_cpu_key& key, __u64 n) {
         RawSample sample = base_sample(ProfileKind::kCpu, key, stacks);
         sample.count = n;
+        out.push_back(std::move(sample));
+      });
+  if (!s) return s.error();
+
+  s = for_each_entry<waitprof_go_release_key, waitprof_count_total>(
+      bpf_map__fd(skel.maps.go_releases), "go_releases",
+      [&](const waitprof_go_release_key& key, const waitprof_count_total& v) {
+        RawSample sample;
+        sample.kind = ProfileKind::kMutex;
+        sample.go = GoSource::kUnlock;
+        sample.tgid = key.tgid;
+        const StackReader::Stack& user = stacks.get(key.user_stack);
+        sample.user_stack = user.ips;
+        sample.user_stack_end = user.end;
+        sample.user_stack_missing = key.user_stack == WAITPROF_STACK_NONE;
+        sample.futex_uaddr = key.sema;
+        sample.count = v.count;
         out.push_back(std::move(sample));
       });
   if (!s) return s.error();

@@ -18,9 +18,24 @@ namespace waitprof {
 
 class ProfilePrograms;
 
+// Samples of Go goroutines rather than threads.
+enum class GoSource : uint8_t {
+  kNone,
+  // kLock: time goroutines were sampled waiting for go_wait_reason, charged when each wait
+  // ended; count: the waits. futex_uaddr: a semacquire's semaphore.
+  kWait,
+  // kMutex: a contended unlock's count by its stack and semaphore (the uprobe), total 0: the
+  // waiters' delay is shared out among the unlocks at export (go_mutex_samples).
+  kUnlock,
+  // kMutex, no stack: the time semaphore futex_uaddr had a goroutine asleep on it (Go's
+  // mutex delay before Go 1.22 charges the queue's head only).
+  kQueue,
+};
+
 struct RawSample {
   // kLock: a futex wait, of any kind (the lock and block profiles are both cut from these);
   // kMutex: a lock wait as its releaser woke it (tgid/tid/user_stack: the releaser's).
+  // Go goroutines (`go` set, tid 0), see GoSource.
   ProfileKind kind = ProfileKind::kCpu;
   uint32_t tgid = 0;
   uint32_t tid = 0;
@@ -36,6 +51,8 @@ struct RawSample {
   uint32_t futex_op = 0;               // lock; mutex: the waiter's
   std::vector<uint64_t> waiter_stack;  // mutex: the woken waiter's user stack, leaf first
   uint32_t waiter_tgid = 0;            // mutex
+  GoSource go = GoSource::kNone;
+  std::string go_wait_reason;          // Go's name: "semacquire", "chan receive", …
   uint64_t count = 0;  // cpu samples, offcpu switches, lock waits, send calls
   uint64_t total = 0;  // cpu: 0 (samples × period), offcpu/lock: ns, send: bytes
 
@@ -44,7 +61,7 @@ struct RawSample {
   auto sort_key() const {
     return std::tie(kind, tgid, tid, user_stack, kernel_stack, user_stack_missing,
                     began_before_recording, kernel_thread, syscall, offcpu_state, futex_uaddr,
-                    futex_op, waiter_stack, waiter_tgid);
+                    futex_op, waiter_stack, waiter_tgid, go, go_wait_reason);
   }
 };
 

@@ -45,6 +45,9 @@ struct ProfileTotals {
   std::map<uint32_t, uint64_t> total_by_pid;
   // offcpu, lock, block, mutex: value by the `wait` label (what the waits waited for).
   std::map<std::string, uint64_t> total_by_wait;
+  // Of total_by_pid: goroutine waits of Go processes (the rest: their threads').
+  std::map<uint32_t, uint64_t> goroutine_total_by_pid;
+  std::map<std::string, uint64_t> goroutine_total_by_wait;
 };
 
 // Builds the profile of `kind` out of `samples` (others are skipped).

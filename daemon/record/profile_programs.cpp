@@ -97,6 +97,8 @@ Status ProfilePrograms::load(const RecordOptions& options, const Shared& shared,
   bpf_program__set_autoload(p.switch_btf, (offcpu || lock) && btf);
   bpf_program__set_autoload(p.switch_raw, offcpu && !btf);
   bpf_program__set_autoload(p.waking_btf, mutex);
+  go_releases_ = options.wants(ProfileKind::kMutex);
+  bpf_program__set_autoload(p.go_semrelease, go_releases_);
   // futex2's futex_wait (6.7) and futex_waitv (5.16) are absent on older kernels.
   auto has_syscall_tp = [](const char* name) {
     return access((std::string("/sys/kernel/tracing/events/syscalls/") + name).c_str(), F_OK) ==
@@ -248,8 +250,37 @@ void ProfilePrograms::stop() {
 void ProfilePrograms::detach() {
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();
+  for (auto& [pid, link] : go_links_) bpf_link__destroy(link);
+  go_links_.clear();
   for (int fd : perf_fds_) close(fd);
   perf_fds_.clear();
+}
+
+Result<bool> ProfilePrograms::attach_go_releases(pid_t pid) {
+  if (!go_releases_ || go_links_.contains(pid)) return go_releases_;
+  const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+  static constexpr char kFunction[] = "sync.runtime_Semrelease";
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = kFunction);
+  // A pid, not -1: the kernel then plants the breakpoint in this process's pages only, and
+  // other programs running the same executable never trap.
+  bpf_link* link = bpf_program__attach_uprobe_opts(skel_->progs.go_semrelease, pid, exe.c_str(),
+                                                   0, &opts);
+  if (!link) {
+    const int err = errno;
+    if (err == ENOENT) return false;  // no such symbol: nothing to probe
+    return libbpf_error("attaching a uprobe to " + std::string(kFunction) + " in process " +
+                            std::to_string(pid),
+                        err);
+  }
+  go_links_[pid] = link;
+  return true;
+}
+
+void ProfilePrograms::detach_go_releases(pid_t pid) {
+  auto it = go_links_.find(pid);
+  if (it == go_links_.end()) return;
+  bpf_link__destroy(it->second);
+  go_links_.erase(it);
 }
 
 ProfilePrograms::~ProfilePrograms() {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,6 +67,13 @@ class ProfilePrograms {
   // Returns how many. Nothing to do with --unwind fp.
   Result<size_t> rewalk_waits(pid_t tgid);
 
+  // Go's mutex profile: the uprobe on sync.runtime_Semrelease in Go process pid's executable
+  // (nothing when the mutex profile is not recorded). Returns false, without an error, when
+  // the executable has no such function (a Go program that never contends a sync.Mutex).
+  Result<bool> attach_go_releases(pid_t pid);
+  void detach_go_releases(pid_t pid);
+  size_t go_release_probes() const { return go_links_.size(); }
+
  private:
   ProfilePrograms() = default;
   Status load(const RecordOptions& options, const Shared& shared, bool send_fexit, bool btf,
@@ -76,6 +84,7 @@ class ProfilePrograms {
 
   profile_bpf* skel_ = nullptr;
   std::vector<bpf_link*> links_;
+  std::map<pid_t, bpf_link*> go_links_;  // per Go process: the uprobe's pid filter
   std::vector<int> perf_fds_;
   std::vector<std::string> attach_points_;
   int sample_period_ns_ = 0;
@@ -83,7 +92,8 @@ class ProfilePrograms {
   int unwind_epoch_fd_ = -1;
   UnwindCapacity unwind_capacity_;
   bool seed_iterator_ = false;
-  bool rewalk_iterator_ = false;  // loaded: the task iterator is there and the walk is CFI
+  bool rewalk_iterator_ = false;
+  bool go_releases_ = false;  // the uprobe is loaded: the mutex profile is recorded  // loaded: the task iterator is there and the walk is CFI
 };
 
 }  // namespace waitprof

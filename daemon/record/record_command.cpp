@@ -108,6 +108,11 @@ void add_recording_flags(CLI::App* sub, RecordOptions& options) {
   sub->add_option("-F,--frequency", options.frequency_hz, "cpu samples per second per CPU")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
+  sub->add_option("--goroutine-frequency", options.goroutine_hz,
+                  "Go targets: readings of their goroutines per second, for the goroutine waits "
+                  "in lock, block and mutex (0: none)")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   sub->add_flag("--kernel-stacks", options.kernel_stacks,
                 "Add kernel frames to offcpu, lock and send stacks (cpu always has them)");
   sub->add_flag("--thread-labels", options.thread_labels,
@@ -256,7 +261,7 @@ Result<int> run_record(const RecordOptions& given) {
     }
   }
   const uint64_t stop_ns = monotonic_ns();
-  programs.stop();
+  session.stop();
   progress.clear();
   (void)session.tree().poll(0);  // forks/exits that raced the stop
 
@@ -267,6 +272,12 @@ Result<int> run_record(const RecordOptions& given) {
   outcome.processes_forked = registry.processes_forked();
   outcome.processes_exited = registry.processes_exited();
   outcome.go_versions = registry.go_versions();
+  if (const GoroutineSampler* g = session.goroutines()) {
+    outcome.goroutine_hz = g->frequency_hz();
+    outcome.goroutines = g->stats();
+  }
+  outcome.go_release_probes = session.go_release_probes_attached();
+  outcome.go_probe_errors = session.go_probe_errors();
   outcome.attach_points = session.attach_points();
   outcome.sample_period_ns = programs.sample_period_ns();
   outcome.counters = programs.counters();
@@ -275,7 +286,7 @@ Result<int> run_record(const RecordOptions& given) {
   outcome.unwind = session.unwind().stats();
 
   Result<std::vector<RawSample>> samples =
-      collect_samples(programs, stop_ns, options.min_block_ns());
+      session.collect(stop_ns, options.min_block_ns());
   if (!samples) return samples.error();
   registry.refresh_live();
 

@@ -31,6 +31,9 @@ struct RecordOptions {
   std::filesystem::path output_dir = "waitprof-out";
   std::vector<ProfileKind> profiles{std::begin(kAllProfiles), std::end(kAllProfiles)};
   int frequency_hz = 99;  // off the 100 Hz of timer-driven work, as perf's default
+  // Go targets' goroutines read per second (golang/goroutine_sampler.h); 0: not read. Odd,
+  // like -F, so as not to beat with the program's own periodic work.
+  int goroutine_hz = 199;
   bool kernel_stacks = false;  // in offcpu/lock/send; cpu always has them
   bool thread_labels = false;  // tid and thread name labels on every sample
   uint64_t min_block_us = 0;  // offcpu and lock waits shorter than this are not recorded

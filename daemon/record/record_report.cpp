@@ -197,6 +197,48 @@ void headline(std::string& out, const RecordOutcome& outcome, const Profile& off
   row("runqueue (waiting for a CPU)", b.runqueue_ns, "");
 }
 
+// Go targets first: their waits are the goroutines', as Go's block profile counts them.
+void goroutine_headline(std::string& out, const RecordOutcome& outcome) {
+  auto block = outcome.totals.find(ProfileKind::kBlock);
+  if (block == outcome.totals.end() || block->second.goroutine_total_by_pid.empty()) return;
+  const ProfileTotals& t = block->second;
+  int64_t total = 0;
+  std::string pids;
+  for (const auto& [pid, ns] : t.goroutine_total_by_pid) {
+    total += static_cast<int64_t>(ns);
+    pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+  }
+  const double wall = outcome.duration_s;
+  const double blocked_s = static_cast<double>(total) / 1e9;
+  out += printf_string(
+      "Goroutines of PIDs %s were blocked %.1f goroutine-seconds in %.1f wall seconds "
+      "(%.1f goroutines' worth on average), as Go's block profile counts them.\n",
+      pids.c_str(), blocked_s, wall, wall > 0 ? blocked_s / wall : 0.0);
+  std::vector<std::pair<std::string, int64_t>> by_wait;
+  for (const auto& [wait, ns] : t.goroutine_total_by_wait) by_wait.emplace_back(wait, ns);
+  std::sort(by_wait.begin(), by_wait.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [wait, ns] : by_wait) {
+    const double per60 = wall > 0 ? static_cast<double>(ns) / 1e9 * 60 / wall : 0;
+    out += printf_string("  %-34s %10s %7s   %.1f s per 60 s\n",
+                         (wait == "mutex" || wait == "rwlock" ? "lock wait (" + wait + ")"
+                          : wait == "condvar"                ? std::string("sync.Cond wait")
+                          : wait == "channel"                ? std::string("channel or select")
+                          : wait == "join"                   ? std::string("WaitGroup wait")
+                                                             : wait + " wait")
+                             .c_str(),
+                         seconds(ns).c_str(), format_percent(ns, total).c_str(), per60);
+  }
+  if (outcome.goroutines.open_waits > 0) {
+    out += printf_string(
+        "  (%llu goroutine waits still in progress at the stop, %s so far, are in no profile: "
+        "Go counts a wait when it ends)\n",
+        static_cast<unsigned long long>(outcome.goroutines.open_waits),
+        seconds(static_cast<int64_t>(outcome.goroutines.open_wait_ns)).c_str());
+  }
+  out += "\n";
+}
+
 // What a profile charges, where that is worth a line: the lock profile's waiters and the
 // mutex profile's holders read side by side.
 const char* section_note(ProfileKind kind) {
@@ -317,6 +359,7 @@ std::string record_report(const RecordOptions& options, const RecordOutcome& out
   out += printf_string("waitprof: recorded %zu process%s for %.1f s (stopped by %s)\n\n",
                        outcome.processes_seen, outcome.processes_seen == 1 ? "" : "es",
                        outcome.duration_s, outcome.stopped_by.c_str());
+  goroutine_headline(out, outcome);
   if (const WrittenProfile* offcpu = find(profiles, ProfileKind::kOffcpu)) {
     headline(out, outcome, offcpu->profile);
   }
@@ -343,9 +386,20 @@ std::string record_report(const RecordOptions& options, const RecordOutcome& out
       pids += std::to_string(pid) + " (" + version + ")";
     }
     out += "Go programs: PIDs " + pids +
-           ". Their goroutines wait inside the Go runtime, which these profiles do not see "
-           "yet: what is here is their OS threads, whose futex waits are the Go scheduler "
-           "parking idle threads (wait=go-runtime, kept out of lock, block and mutex).\n";
+           ". Their goroutines' waits are in lock, block and mutex (label go_wait: Go's wait "
+           "reason), read from their memory " +
+           (outcome.goroutine_hz > 0 ? std::to_string(outcome.goroutine_hz) + " times a second"
+                                     : std::string("never (--goroutine-frequency 0)")) +
+           ", contended unlocks by a uprobe on sync.runtime_Semrelease (" +
+           std::to_string(outcome.go_release_probes) +
+           " processes); their OS threads' futex waits are the Go scheduler parking idle "
+           "threads (wait=go-runtime, kept out of lock, block and mutex).\n";
+    for (const auto& [pid, why] : outcome.goroutines.unsampled) {
+      out += "  PID " + std::to_string(pid) + ": goroutines not read: " + why + "\n";
+    }
+    for (const auto& [pid, why] : outcome.go_probe_errors) {
+      out += "  PID " + std::to_string(pid) + ": no mutex uprobe: " + why + "\n";
+    }
   }
 
   out += "\nTop stacks (leaf <- callers), by share of each profile:\n";

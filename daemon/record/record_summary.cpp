@@ -15,6 +15,8 @@ constexpr DropName kDrops[] = {
     {WAITPROF_DROP_LOCK_KEYS_FULL, "lock_keys_full", "futex waits lost: map full"},
     {WAITPROF_DROP_MUTEX_KEYS_FULL, "mutex_keys_full", "lock releases lost: map full"},
     {WAITPROF_DROP_SEND_KEYS_FULL, "send_keys_full", "sends lost: map full"},
+    {WAITPROF_DROP_GO_RELEASE_KEYS_FULL, "go_release_keys_full",
+     "Go mutex releases lost: map full"},
     {WAITPROF_DROP_STACK_STORE_FAILED, "stack_store_failures",
      "stacks not stored: the map update was refused (busy or out of memory)"},
     {WAITPROF_DROP_THREAD_SLOTS_FULL, "thread_slots_full",
@@ -30,6 +32,8 @@ constexpr SeenName kSeen[] = {
     // Wakeups of target threads, and of them lock waits woken by a target's futex wake.
     {WAITPROF_SEEN_TARGET_WAKEUPS, "target_wakeups"},
     {WAITPROF_SEEN_RELEASES, "lock_releases"},
+    // Go: contended sync.Mutex/RWMutex unlocks that woke a goroutine (the uprobe's hits).
+    {WAITPROF_SEEN_GO_RELEASES, "go_releases"},
     // Waits and sends added to their thread's running sum in BPF rather than to a map.
     {WAITPROF_FOLDED_IN_SLOT, "folded_in_thread_slot"},
     // Switch-ins the kernel ran without a sched_switch event; their waits were derived.
@@ -167,6 +171,25 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
   json go = json::object();
   for (const auto& [pid, version] : outcome.go_versions) go[std::to_string(pid)] = version;
   j["targets"]["go_versions"] = go;
+  if (!outcome.go_versions.empty()) {
+    json unsampled = json::object();
+    for (const auto& [pid, why] : outcome.goroutines.unsampled) unsampled[std::to_string(pid)] = why;
+    json probe_errors = json::object();
+    for (const auto& [pid, why] : outcome.go_probe_errors) probe_errors[std::to_string(pid)] = why;
+    j["goroutines"] = {{"frequency_hz", outcome.goroutine_hz},
+                       {"readings", outcome.goroutines.readings},
+                       {"failed_readings", outcome.goroutines.failed_readings},
+                       {"waiting_seen", outcome.goroutines.seen},
+                       {"moved_while_read_dropped", outcome.goroutines.moved},
+                       {"moved_while_read_kept", outcome.goroutines.moved_kept},
+                       {"open_waits_at_stop", outcome.goroutines.open_waits},
+                       {"open_wait_seconds_at_stop", static_cast<double>(outcome.goroutines.open_wait_ns) / 1e9},
+                       {"max_goroutines", outcome.goroutines.max_goroutines},
+                       {"reading_seconds", outcome.goroutines.reading_seconds},
+                       {"unsampled", unsampled},
+                       {"release_probes", outcome.go_release_probes},
+                       {"release_probe_errors", probe_errors}};
+  }
   j["attach_points"] = outcome.attach_points;
   j["waits_in_progress_at_start"] = outcome.waits_seeded;
   j["sample_period_ns"] = outcome.sample_period_ns;

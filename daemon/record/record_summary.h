@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "profile.h"
+#include "golang/goroutine_sampler.h"
 #include "proctree.h"
 #include "record/profile_export.h"
 #include "record/record_options.h"
@@ -50,6 +51,12 @@ struct RecordOutcome {
   uint64_t start_monotonic_ns = 0, stop_monotonic_ns = 0;
   size_t processes_seen = 0, processes_forked = 0, processes_exited = 0;
   std::map<pid_t, std::string> go_versions;  // target processes that are Go programs
+  // Their goroutines: how the sampler fared (no readings: --goroutine-frequency 0 or no
+  // lock/block/mutex profile), and the mutex uprobes.
+  int goroutine_hz = 0;
+  GoroutineSamplerStats goroutines;
+  size_t go_release_probes = 0;
+  std::map<pid_t, std::string> go_probe_errors;
   std::vector<std::string> attach_points;
   int64_t sample_period_ns = 0;
   std::array<uint64_t, WAITPROF_COUNTERS> counters{};

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "proc_scan.h"
 #include "record/launched_command.h"
 #include "record/wait_seeding.h"
@@ -71,12 +73,88 @@ Status RecordingSession::attach(const RecordOptions& options, const LaunchedComm
                               : seed_waits_in_progress(*programs_, initial_targets, start_ns_);
   if (!seeded) return seeded.error();
   waits_seeded_ = *seeded;
+  goroutine_hz_ = options.wants_futex_waits() ? options.goroutine_hz : 0;
+  follow_go_processes();
+  // Reading a large Go binary's DWARF for its runtime's layout takes a moment: done before
+  // the recording says it started, so load begun then is sampled whole.
+  if (goroutines_) goroutines_->wait_until_open(10000);
   return {};
+}
+
+void RecordingSession::follow_go_processes() {
+  for (pid_t pid : registry_.take_execed()) {
+    // Another image: its runtime's layout and symbols are another's.
+    if (go_followed_.erase(pid)) {
+      if (goroutines_) goroutines_->untrack(pid);
+      programs_->detach_go_releases(pid);
+    }
+  }
+  const std::vector<pid_t> live = registry_.live_processes();
+  const std::set<pid_t> alive(live.begin(), live.end());
+  for (auto it = go_followed_.begin(); it != go_followed_.end();) {
+    if (alive.contains(*it)) {
+      ++it;
+      continue;
+    }
+    if (goroutines_) goroutines_->untrack(*it);
+    programs_->detach_go_releases(*it);
+    it = go_followed_.erase(it);
+  }
+  for (const auto& [pid, version] : registry_.go_versions()) {
+    if (!alive.contains(pid) || !go_followed_.insert(pid).second) continue;
+    if (goroutine_hz_ > 0) {
+      if (!goroutines_) goroutines_ = std::make_unique<GoroutineSampler>(goroutine_hz_);
+      goroutines_->track(pid);
+    }
+    Result<bool> probed = programs_->attach_go_releases(pid);
+    if (!probed) {
+      go_probe_errors_[pid] = probed.error().message;
+    } else if (*probed) {
+      ++go_probes_attached_;
+    }
+  }
+}
+
+void RecordingSession::stop() {
+  programs_->stop();
+  if (goroutines_) goroutines_->stop();
+}
+
+Result<std::vector<RawSample>> RecordingSession::collect(uint64_t stop_ns,
+                                                         uint64_t min_block_ns) const {
+  Result<std::vector<RawSample>> samples = collect_samples(*programs_, stop_ns, min_block_ns);
+  if (!samples || !goroutines_) return samples;
+  for (GoroutineWaitTotal& t : goroutines_->totals()) {
+    RawSample s;
+    s.kind = ProfileKind::kLock;
+    s.go = GoSource::kWait;
+    s.tgid = static_cast<uint32_t>(t.tgid);
+    s.user_stack = std::move(t.stack);
+    s.user_stack_end = t.stack_end;
+    s.futex_uaddr = t.object;
+    s.go_wait_reason = std::move(t.reason);
+    s.count = t.waits;
+    s.total = t.ns;
+    samples->push_back(std::move(s));
+  }
+  for (const SemaphoreQueueTotal& q : goroutines_->queue_totals()) {
+    RawSample s;
+    s.kind = ProfileKind::kMutex;
+    s.go = GoSource::kQueue;
+    s.tgid = static_cast<uint32_t>(q.tgid);
+    s.futex_uaddr = q.sema;
+    s.total = q.ns;
+    samples->push_back(std::move(s));
+  }
+  std::sort(samples->begin(), samples->end(),
+            [](const RawSample& a, const RawSample& b) { return a.sort_key() < b.sort_key(); });
+  return samples;
 }
 
 Result<size_t> RecordingSession::handle_events() {
   if (Status s = tree_->poll(0); !s) return s.error();
   size_t rewalked = 0;
+  follow_go_processes();
   for (pid_t tgid : registry_.take_newly_unwindable()) {
     Result<size_t> n = programs_->rewalk_waits(tgid);
     if (!n) return n.error();

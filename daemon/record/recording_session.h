@@ -6,11 +6,15 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "golang/goroutine_sampler.h"
 #include "process_tree.h"
+#include "record/collector.h"
 #include "record/profile_programs.h"
 #include "record/record_options.h"
 #include "record/target_registry.h"
@@ -35,6 +39,20 @@ class RecordingSession {
   // the open waits of processes whose unwind tables just changed. Returns how many it walked.
   Result<size_t> handle_events();
 
+  // Stops charging anything: the programs and the goroutine sampler.
+  void stop();
+
+  // Everything recorded up to stop_ns (collect_samples) with the Go targets' goroutine
+  // waits, sorted by sort_key, one sample per key.
+  Result<std::vector<RawSample>> collect(uint64_t stop_ns, uint64_t min_block_ns) const;
+
+  // Null when no Go process is recorded or --goroutine-frequency is 0.
+  const GoroutineSampler* goroutines() const { return goroutines_.get(); }
+  // Go processes whose mutex uprobe could not be attached, and why.
+  const std::map<pid_t, std::string>& go_probe_errors() const { return go_probe_errors_; }
+  // Go processes whose mutex uprobe was attached at some point.
+  size_t go_release_probes_attached() const { return go_probes_attached_; }
+
   // The attach points as summary.json and the profiles' comments list them.
   std::vector<std::string> attach_points() const;
 
@@ -54,6 +72,9 @@ class RecordingSession {
  private:
   explicit RecordingSession(const RecordOptions& options);
   Status attach(const RecordOptions& options, const LaunchedCommand* launched);
+  // Starts and stops reading the Go targets (goroutines, the mutex uprobe) as they come,
+  // exec and exit.
+  void follow_go_processes();
 
   Symbolizer symbolizer_;
   UnwindTables unwind_;
@@ -64,6 +85,11 @@ class RecordingSession {
   int64_t start_unix_ns_ = 0;
   uint64_t start_ns_ = 0;
   size_t waits_seeded_ = 0;
+  int goroutine_hz_ = 0;  // 0: Go targets' goroutines are not read
+  std::unique_ptr<GoroutineSampler> goroutines_;  // made at the first Go target
+  std::set<pid_t> go_followed_;
+  std::map<pid_t, std::string> go_probe_errors_;
+  size_t go_probes_attached_ = 0;
 };
 
 uint64_t monotonic_ns();

@@ -80,6 +80,7 @@ void TargetRegistry::on_event(const waitprof_proc_event& event) {
       processes_[tgid].name = comm;
       remember(tgid, 0);
       read_go_version(tgid);
+      execed_.push_back(tgid);
       break;
     }
     case WAITPROF_PROC_MAPS: {

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proctree.h"  // bpf/: waitprof_proc_event
@@ -49,6 +50,8 @@ class TargetRegistry {
   // Processes that got unwind tables they lacked since the last call (just exec'd): their
   // waits still open may have been walked without them.
   std::vector<pid_t> take_newly_unwindable();
+  // Processes that exec'd since the last call: what reads their memory must start over.
+  std::vector<pid_t> take_execed() { return std::exchange(execed_, {}); }
 
   // For a daemon: processes that exited at or before `exited_by` (CLOCK_MONOTONIC ns) are
   // forgotten — names, Go versions, their symbolizer snapshot — and returned.
@@ -76,6 +79,7 @@ class TargetRegistry {
   std::map<pid_t, std::string> go_versions_;
   std::set<pid_t> unsymbolizable_;
   std::vector<pid_t> newly_unwindable_;
+  std::vector<pid_t> execed_;
   size_t exited_ = 0;  // of processes_; expired ones no longer count
   size_t forked_ = 0;
 };

@@ -90,6 +90,7 @@ const char* wait_kind_name(WaitKind kind) {
     case WaitKind::kBarrier: return "barrier";
     case WaitKind::kCustom: return "custom";
     case WaitKind::kGoRuntime: return "go-runtime";
+    case WaitKind::kChannel: return "channel";
     case WaitKind::kUnknown: return "unknown";
   }
   return "unknown";
@@ -98,7 +99,7 @@ const char* wait_kind_name(WaitKind kind) {
 std::optional<WaitKind> wait_kind_named(std::string_view name) {
   for (WaitKind k : {WaitKind::kMutex, WaitKind::kRwlock, WaitKind::kCondvar, WaitKind::kJoin,
                      WaitKind::kSemaphore, WaitKind::kBarrier, WaitKind::kCustom,
-                     WaitKind::kGoRuntime, WaitKind::kUnknown}) {
+                     WaitKind::kGoRuntime, WaitKind::kChannel, WaitKind::kUnknown}) {
     if (name == wait_kind_name(k)) return k;
   }
   return std::nullopt;
@@ -149,6 +150,38 @@ WaitKind classify_futex_wait(const std::vector<Frame>& user_frames, int64_t fute
     if (match(kOwnCallPrimitives, user_frames[j], kind)) return kind;
   }
   return WaitKind::kCustom;
+}
+
+WaitKind classify_goroutine_wait(const std::vector<Frame>& user_frames, std::string_view reason) {
+  if (reason == "chan receive" || reason == "chan send" || reason == "select") {
+    return WaitKind::kChannel;
+  }
+  if (reason == "sync.Cond.Wait") return WaitKind::kCondvar;
+  if (reason == "sync.Mutex.Lock") return WaitKind::kMutex;
+  if (reason.starts_with("sync.RWMutex")) return WaitKind::kRwlock;
+  if (reason == "sync.WaitGroup.Wait") return WaitKind::kJoin;
+  // A semaphore: the innermost sync type among the frames (inlined ones included) owns it.
+  static constexpr std::array<std::pair<std::string_view, WaitKind>, 4> kOwners{{
+      {"sync.(*Mutex).", WaitKind::kMutex},
+      {"sync.(*RWMutex).", WaitKind::kRwlock},
+      {"sync.(*WaitGroup).", WaitKind::kJoin},
+      {"internal/poll.(*fdMutex).", WaitKind::kMutex},  // a file descriptor's read/write lock
+  }};
+  for (const Frame& frame : user_frames) {
+    for (const SourceLine& line : frame.lines) {
+      for (const auto& [prefix, kind] : kOwners) {
+        if (line.function.starts_with(prefix)) return kind;
+      }
+    }
+  }
+  // The runtime's own semaphores (the GC's markDoneSema, worldsema), which it acquires with
+  // runtime.semacquire: Go's block profile leaves them out (semacquire1 without
+  // semaBlockProfile), as this one leaves out the scheduler's thread parking.
+  if (!user_frames.empty() && !user_frames[0].lines.empty() &&
+      user_frames[0].lines[0].function.starts_with("runtime.")) {
+    return WaitKind::kGoRuntime;
+  }
+  return WaitKind::kSemaphore;
 }
 
 std::string offcpu_wait_label(const std::vector<Frame>& user_frames, uint32_t offcpu_state,

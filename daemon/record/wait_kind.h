@@ -25,6 +25,7 @@ enum class WaitKind {
   kCustom,     // the program's own futex call (syscall(SYS_futex): InnoDB's locks, Rust's
                // std Mutex/RwLock): taken for a lock, as most such calls are
   kGoRuntime,  // the Go scheduler parking an idle OS thread (runtime.futex)
+  kChannel,    // a goroutine in a channel send, receive or select
   kUnknown,    // a futex wait whose stack names none of the above (lost, or another libc wait)
 };
 
@@ -42,6 +43,12 @@ bool is_synchronization(WaitKind kind);
 // The kind of a futex wait from the waiter's user frames (leaf first, as symbolized) and its
 // futex op (profile.h's lock key; a negative value when unknown).
 WaitKind classify_futex_wait(const std::vector<Frame>& user_frames, int64_t futex_op);
+
+// The kind of a goroutine's wait, from Go's wait reason ("semacquire", "chan receive",
+// "sync.Cond.Wait", "sync.Mutex.Lock", …) and, where the reason is a bare semaphore (Go 1.19's
+// sync.Mutex waits are "semacquire"), from its frames (trimmed as go_frames.h trims them):
+// whose semaphore it was; the runtime's own semaphores are kGoRuntime.
+WaitKind classify_goroutine_wait(const std::vector<Frame>& user_frames, std::string_view reason);
 
 // The offcpu profile's `wait` label: a futex wait's kind, else what the state and syscall
 // say ("runqueue", "io", "sleep", "poll", "other").

@@ -73,7 +73,7 @@ Result<Reading> LiveRecording::read() {
   r.unix_ns = realtime_ns();
   r.counters = session_->programs().counters();
   Result<std::vector<RawSample>> samples =
-      collect_samples(session_->programs(), r.monotonic_ns, options_.min_block_ns());
+      session_->collect(r.monotonic_ns, options_.min_block_ns());
   if (!samples) return samples.error();
   r.samples = std::move(*samples);
   std::lock_guard lock(mu_);

@@ -167,3 +167,53 @@ TEST(WaitKind, OffcpuLabelsNonFutexWaitsByStateAndSyscall) {
 }
 
 }  // namespace
+
+// --- goroutines: Go's wait reason, and for a bare semaphore the frames above the park, as
+// go_frames.h leaves them ------------------------------------------------------------------
+
+const auto kGoProgram = module("/srv/goprefork");
+
+WaitKind goroutine_kind(std::vector<Frame> frames, const char* reason) {
+  return waitprof::classify_goroutine_wait(frames, reason);
+}
+
+TEST(GoroutineWaitKind, ReasonsThatSayItAll) {
+  const std::vector<Frame> any{frame(kGoProgram, {"main.handler"})};
+  EXPECT_EQ(goroutine_kind(any, "chan receive"), WaitKind::kChannel);
+  EXPECT_EQ(goroutine_kind(any, "chan send"), WaitKind::kChannel);
+  EXPECT_EQ(goroutine_kind(any, "select"), WaitKind::kChannel);
+  EXPECT_EQ(goroutine_kind(any, "sync.Cond.Wait"), WaitKind::kCondvar);
+  EXPECT_EQ(goroutine_kind(any, "sync.Mutex.Lock"), WaitKind::kMutex);  // Go 1.20 on
+  EXPECT_EQ(goroutine_kind(any, "sync.RWMutex.RLock"), WaitKind::kRwlock);
+  EXPECT_EQ(goroutine_kind(any, "sync.WaitGroup.Wait"), WaitKind::kJoin);  // Go 1.25 on
+}
+
+TEST(GoroutineWaitKind, Go119SemaphoresByTheirOwner) {
+  // lockSlow's return address in the caller, where Lock is inlined.
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"sync.(*Mutex).Lock", "math/rand.(*lockedSource).Int63"})},
+                           "semacquire"),
+            WaitKind::kMutex);
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"sync.(*RWMutex).RLock"}),
+                            frame(kGoProgram, {"main.reader"})},
+                           "semacquire"),
+            WaitKind::kRwlock);
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"sync.(*WaitGroup).Wait"}), frame(kGoProgram, {"main.main"})},
+                           "semacquire"),
+            WaitKind::kJoin);
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"internal/poll.(*fdMutex).rwlock"}),
+                            frame(kGoProgram, {"internal/poll.(*FD).writeLock"})},
+                           "semacquire"),
+            WaitKind::kMutex);
+}
+
+TEST(GoroutineWaitKind, TheRuntimesOwnSemaphoresAreNoProgramWait) {
+  // The GC's markDoneSema: Go's block profile leaves it out (semacquire1 without
+  // semaBlockProfile).
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"runtime.semacquire", "runtime.gcMarkDone"}),
+                            frame(kGoProgram, {"runtime.gcAssistAlloc"})},
+                           "semacquire"),
+            WaitKind::kGoRuntime);
+  EXPECT_FALSE(waitprof::is_synchronization(WaitKind::kGoRuntime));
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"main.custom"})}, "semacquire"),
+            WaitKind::kSemaphore);
+}
