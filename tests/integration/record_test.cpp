@@ -40,6 +40,7 @@ namespace fs = std::filesystem;
 using waitprof_test::exit_code;
 using waitprof_test::read_json;
 using waitprof_test::record_to_end;
+using waitprof_test::Recording;
 
 fs::path fresh_dir(const std::string& name) {
   return waitprof_test::fresh_dir("waitprof-record-test-", name);
@@ -60,39 +61,11 @@ nlohmann::json server_stats(int port) {
   return nlohmann::json::parse(waitprof_test::http_get(port, "/stats").body, nullptr, false);
 }
 
-// Runs wrk against /read for `seconds`; the load generator the bench uses too.
+// wrk against the target server's /read for `seconds`.
 void run_wrk(int port, int seconds, int connections) {
-  if (access("/usr/bin/wrk", X_OK) != 0) {
-    if (waitprof_test::running_in_ci()) FAIL() << "wrk missing: scripts/setup.sh installs it";
-    GTEST_SKIP() << "wrk not installed";
-  }
-  ChildProcess wrk({"/usr/bin/wrk", "-t2", "-c" + std::to_string(connections),
-                    "-d" + std::to_string(seconds) + "s",
-                    "http://127.0.0.1:" + std::to_string(port) + "/read"});
-  const std::string out = wrk.read_all((seconds + 20) * 1000);
-  ASSERT_EQ(exit_code(wrk.stop(0)), 0) << out;
+  waitprof_test::run_wrk("http://127.0.0.1:" + std::to_string(port) + "/read", seconds,
+                         connections);
 }
-
-// A recording that runs until SIGINT: start() returns once the programs are attached.
-class Recording {
- public:
-  explicit Recording(std::vector<std::string> args) : process_(with_binary(std::move(args)), true) {}
-  bool started() { return process_.wait_for_line("Ctrl-C to stop", 30000); }
-  // SIGINT, like Ctrl-C; returns the exit code and everything printed.
-  std::pair<int, std::string> interrupt() {
-    kill(process_.pid(), SIGINT);
-    std::string out = process_.read_all(60000);
-    return {exit_code(process_.stop(0, 60000)), out};
-  }
-  pid_t pid() const { return process_.pid(); }
-
- private:
-  static std::vector<std::string> with_binary(std::vector<std::string> args) {
-    args.insert(args.begin(), {WAITPROF_PATH, "record"});
-    return args;
-  }
-  ChildProcess process_;
-};
 
 // --- cpu and offcpu against schedstat --------------------------------------------------------
 
@@ -721,10 +694,6 @@ TEST_F(ServerRecording, GoToolPprofReadsEveryProfile) {
 // Go scheduler's, in none of lock, block and mutex.
 TEST(Record, GoProgramIsNamedAndItsSchedulerParkingIsNoLockWait) {
   REQUIRE_ROOT_OR_SKIP();
-  if (access("/usr/bin/go", X_OK) != 0) {
-    if (waitprof_test::running_in_ci()) FAIL() << "go missing: scripts/setup.sh installs golang-go";
-    GTEST_SKIP() << "go not installed";
-  }
   const fs::path dir = fresh_dir("go");
   fs::create_directories(dir / "src");
   {
@@ -735,19 +704,11 @@ TEST(Record, GoProgramIsNamedAndItsSchedulerParkingIsNoLockWait) {
            "  for i := 0; i < 4; i++ { go func() { for { time.Sleep(time.Millisecond) } }() }\n"
            "  time.Sleep(2 * time.Second)\n}\n";
   }
-  const std::vector<std::string> env{"/usr/bin/env", "GOCACHE=" + (dir / "gocache").string(),
-                                     "HOME=" + dir.string(), "GOFLAGS=-mod=mod"};
-  // Go 1.19 has no `go build -C`: build from inside the module.
-  std::vector<std::string> build = env;
-  build.insert(build.end(), {"/bin/sh", "-c",
-                             "cd '" + (dir / "src").string() + "' && /usr/bin/go build -o '" +
-                                 (dir / "sleeper").string() + "' ."});
-  ChildProcess go(build, /*merge_stderr=*/true);
-  const std::string built = go.read_all(120000);
-  ASSERT_EQ(exit_code(go.stop(0, 120000)), 0) << built;
-  std::vector<std::string> version_cmd = env;
-  version_cmd.insert(version_cmd.end(), {"/usr/bin/go", "env", "GOVERSION"});
-  ChildProcess goversion(version_cmd);
+  ASSERT_NO_FATAL_FAILURE(
+      waitprof_test::build_go_program(dir / "src", dir / "sleeper", dir));
+  if (IsSkipped()) return;
+  ChildProcess goversion({"/usr/bin/env", "GOCACHE=" + (dir / "gocache").string(),
+                          "HOME=" + dir.string(), "/usr/bin/go", "env", "GOVERSION"});
   std::string version = goversion.read_all(60000);
   goversion.stop(0, 60000);
   while (!version.empty() && version.back() == '\n') version.pop_back();
@@ -770,6 +731,8 @@ TEST(Record, GoProgramIsNamedAndItsSchedulerParkingIsNoLockWait) {
     ProfileQuery q((out / (std::string(name) + ".pb.gz")).string());
     ASSERT_TRUE(q.ok()) << q.error();
     for (const QueriedSample& s : q.samples()) {
+      // The sleepers' waits are time.Sleep: no goroutine wait is in these profiles either.
+      EXPECT_FALSE(s.labels.count("go_wait")) << name;
       EXPECT_NE(s.labels.at("wait"), "go-runtime") << name;
       EXPECT_FALSE(has_call_chain(s.functions, {"runtime.futex"})) << name;
     }

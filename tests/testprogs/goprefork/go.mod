@@ -1,0 +1,3 @@
+module goprefork
+
+go 1.19
