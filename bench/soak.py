@@ -16,21 +16,13 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WAITPROF = os.path.join(REPO, "build/daemon/waitprof")
+from bench_common import REPO, WAITPROF, free_port
 SERVER = os.path.join(REPO, "build/target-server/target-server")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_bytes(pid):
