@@ -1,7 +1,7 @@
 #include "record/profile_export.h"
 
-#include <cinttypes>
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
 #include <map>
 

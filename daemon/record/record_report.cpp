@@ -268,9 +268,15 @@ void profile_section(std::string& out, const RecordOutcome& outcome, const Writt
         out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3);
         break;
       case ProfileKind::kMutex:
-        out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3) +
-               "; by holder: " + shares(totals_by_label(p, index->index, "holder"), total, 3);
+      {
+        out += "; by lock: " + shares(totals_by_label(p, index->index, "lock"), total, 3);
+        // Goroutines' unlocks have no holder thread: a tree of Go workers only has none.
+        const auto holders = totals_by_label(p, index->index, "holder");
+        if (!(holders.size() == 1 && holders[0].first.empty())) {
+          out += "; by holder: " + shares(holders, total, 3);
+        }
         break;
+      }
       case ProfileKind::kBlock:
         out += "; by kind: " + shares(totals_by_label(p, index->index, "wait"), total, 5);
         break;
