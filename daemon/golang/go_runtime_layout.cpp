@@ -200,6 +200,7 @@ Result<GoRuntimeLayout> read_go_runtime_layout(const std::string& path) {
   need(g, "waiting", "g.waiting", 0, layout.g_waiting);
   need(sudog, "elem", "sudog.elem", 0, layout.sudog_elem);
   if (!missing.empty()) return Error{path + ": its runtime has no " + missing};
+  layout.g_tracking_seq = member(g, "trackingSeq").value_or(0);
   // The semaphore treaps: optional (without them a semaphore wait has no address, and the
   // mutex profile cannot tell its lock's unlocks from another's).
   if (auto root = structs.find("runtime.semaRoot"); root != structs.end() && layout.semtable) {

@@ -37,6 +37,10 @@ struct GoRuntimeLayout {
   uint64_t g_goid = 0;          // int64, uint64 from Go 1.20
   uint64_t g_waitreason = 0;    // uint8
   uint64_t g_waiting = 0;       // *sudog: what a channel or semaphore wait is queued on
+  // uint8 trackingSeq (Go 1.19 on): casgstatus counts every time the goroutine stops running,
+  // so a goroutine seen parked at two readings with the same count did not wake in between.
+  // 0: the runtime has none (g's first field is stack.lo, never this).
+  uint64_t g_tracking_seq = 0;
   uint64_t g_size = 0;
   // runtime.sudog
   uint64_t sudog_elem = 0;  // the semaphore's address for a semacquire; the data slot for a channel

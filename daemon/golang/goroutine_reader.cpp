@@ -211,7 +211,8 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
 
   // Each g from its start up to the last field read.
   const uint64_t span = std::max({L.g_stack_hi, L.g_sched_sp, L.g_sched_pc, L.g_sched_bp,
-                                  L.g_atomicstatus, L.g_goid, L.g_waitreason, L.g_waiting}) +
+                                  L.g_atomicstatus, L.g_goid, L.g_waitreason, L.g_waiting,
+                                  L.g_tracking_seq}) +
                         8;
   std::string gs(len * span, '\0');
   std::vector<Span> spans(len);
@@ -247,6 +248,7 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
     c.wait.reason = reason;
     c.wait.sched_sp = load<uint64_t>(g + L.g_sched_sp);
     c.wait.sudog = load<uint64_t>(g + L.g_waiting);
+    if (L.g_tracking_seq) c.wait.parks = load<uint8_t>(g + L.g_tracking_seq);
     if (c.wait.sched_sp == 0 || c.stack_hi <= c.wait.sched_sp) continue;
     candidates.push_back(std::move(c));
   }
@@ -321,7 +323,8 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
     };
     const bool moved = !rereads[k].ok || !same(L.g_atomicstatus, 4) || !same(L.g_sched_sp, 8) ||
                        !same(L.g_sched_pc, 8) || !same(L.g_sched_bp, 8) ||
-                       !same(L.g_waitreason, 1) || !same(L.g_waiting, 8) || !same(L.g_goid, 8);
+                       !same(L.g_waitreason, 1) || !same(L.g_waiting, 8) || !same(L.g_goid, 8) ||
+                       (L.g_tracking_seq && !same(L.g_tracking_seq, 1));
     // The stack last read whole at these very registers, if any.
     auto known = [&]() -> const KnownStack* {
       auto it = known_.find(c.wait.goid);

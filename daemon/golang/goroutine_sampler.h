@@ -55,6 +55,9 @@ struct GoroutineSamplerStats {
   uint64_t max_goroutines = 0;   // most live goroutines seen in one process
   double reading_seconds = 0;    // spent reading, on the sampler's thread
   std::map<pid_t, std::string> unsampled;  // Go processes that cannot be read, and why
+  // Why the sampler's thread could not take a real-time priority ("": it has one): readings
+  // then run late under load, and undercount the waits.
+  std::string realtime_error;
   // Waits in progress now: in no profile until they end, as in Go's.
   uint64_t open_waits = 0;
   uint64_t open_wait_ns = 0;

@@ -403,6 +403,11 @@ std::string record_report(const RecordOptions& options, const RecordOutcome& out
     for (const auto& [pid, why] : outcome.goroutines.unsampled) {
       out += "  PID " + std::to_string(pid) + ": goroutines not read: " + why + "\n";
     }
+    if (!outcome.goroutines.realtime_error.empty()) {
+      out += "  The goroutine reader ran without a real-time priority (" +
+             outcome.goroutines.realtime_error +
+             "): on a busy host its readings run late and undercount the waits.\n";
+    }
     for (const auto& [pid, why] : outcome.go_probe_errors) {
       out += "  PID " + std::to_string(pid) + ": no mutex uprobe: " + why + "\n";
     }

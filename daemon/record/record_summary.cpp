@@ -186,6 +186,7 @@ nlohmann::json summary_json(const RecordOptions& options, const RecordOutcome& o
                        {"open_wait_seconds_at_stop", static_cast<double>(outcome.goroutines.open_wait_ns) / 1e9},
                        {"max_goroutines", outcome.goroutines.max_goroutines},
                        {"reading_seconds", outcome.goroutines.reading_seconds},
+                       {"sampler_realtime_error", outcome.goroutines.realtime_error},
                        {"unsampled", unsampled},
                        {"release_probes", outcome.go_release_probes},
                        {"release_probe_errors", probe_errors}};
