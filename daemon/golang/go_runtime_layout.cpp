@@ -2,7 +2,6 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 
@@ -12,45 +11,15 @@
 #include <optional>
 #include <string_view>
 
-#include "util/unique_fd.h"
+#include "golang/go_elf.h"
 
 namespace waitprof {
 
 namespace {
 
-struct ElfCloser {
-  void operator()(Elf* e) const { elf_end(e); }
-};
 struct DwarfCloser {
   void operator()(Dwarf* d) const { dwarf_end(d); }
 };
-
-struct Symbol {
-  uint64_t value = 0, size = 0;
-};
-
-std::map<std::string, Symbol, std::less<>> find_symbols(
-    Elf* elf, std::initializer_list<std::string_view> names) {
-  std::map<std::string, Symbol, std::less<>> found;
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB || shdr.sh_entsize == 0) continue;
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (!data) continue;
-    const size_t count = shdr.sh_size / shdr.sh_entsize;
-    for (size_t i = 0; i < count; ++i) {
-      GElf_Sym sym;
-      if (!gelf_getsym(data, static_cast<int>(i), &sym)) continue;
-      const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-      if (!name) continue;
-      for (std::string_view want : names) {
-        if (want == name) found[std::string(want)] = {sym.st_value, sym.st_size};
-      }
-    }
-  }
-  return found;
-}
 
 // A struct's member offsets, by name.
 using Members = std::map<std::string, std::pair<uint64_t, Dwarf_Die>, std::less<>>;
@@ -113,28 +82,25 @@ std::optional<uint64_t> member(const Members& m, std::string_view name) {
 }  // namespace
 
 Result<GoRuntimeLayout> read_go_runtime_layout(const std::string& path) {
-  elf_version(EV_CURRENT);
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return errno_error("opening " + path);
-  std::unique_ptr<Elf, ElfCloser> elf(elf_begin(fd.get(), ELF_C_READ_MMAP, nullptr));
-  if (!elf) return Error{path + ": not an ELF file"};
+  Result<ElfFile> elf = ElfFile::open(path);
+  if (!elf) return elf.error();
 
   GoRuntimeLayout layout;
   GElf_Ehdr ehdr;
-  if (!gelf_getehdr(elf.get(), &ehdr)) return Error{path + ": no ELF header"};
+  if (!gelf_getehdr(elf->get(), &ehdr)) return Error{path + ": no ELF header"};
   layout.position_independent = ehdr.e_type == ET_DYN;
   size_t phnum = 0;
-  elf_getphdrnum(elf.get(), &phnum);
+  elf_getphdrnum(elf->get(), &phnum);
   for (size_t i = 0; i < phnum; ++i) {
     GElf_Phdr phdr;
-    if (gelf_getphdr(elf.get(), static_cast<int>(i), &phdr) && phdr.p_type == PT_LOAD) {
+    if (gelf_getphdr(elf->get(), static_cast<int>(i), &phdr) && phdr.p_type == PT_LOAD) {
       layout.first_load_vaddr = phdr.p_vaddr & ~uint64_t{0xfff};
       break;
     }
   }
 
   const auto symbols =
-      find_symbols(elf.get(), {"runtime.allgs", "runtime.waitReasonStrings", "runtime.semtable",
+      elf->symbols({"runtime.allgs", "runtime.waitReasonStrings", "runtime.semtable",
                                "runtime.goexit.abi0", "runtime.goexit"});
   if (!symbols.contains("runtime.allgs")) {
     return Error{path +
@@ -158,7 +124,7 @@ Result<GoRuntimeLayout> read_go_runtime_layout(const std::string& path) {
     layout.semtable_size = it->second.size;
   }
 
-  std::unique_ptr<Dwarf, DwarfCloser> dwarf(dwarf_begin_elf(elf.get(), DWARF_C_READ, nullptr));
+  std::unique_ptr<Dwarf, DwarfCloser> dwarf(dwarf_begin_elf(elf->get(), DWARF_C_READ, nullptr));
   if (!dwarf) {
     return Error{path +
                  " has no DWARF (built with -ldflags=-w?): the offsets of runtime.g are unknown"};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bpf_support.h"
+#include "golang/go_probe_site.h"
 #include "util/read_file.h"
 #include "profile.skel.h"
 
@@ -260,11 +261,14 @@ Result<bool> ProfilePrograms::attach_go_releases(pid_t pid) {
   if (!go_releases_ || go_links_.contains(pid)) return go_releases_;
   const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
   static constexpr char kFunction[] = "sync.runtime_Semrelease";
+  Result<std::optional<uint64_t>> offset = go_probe_offset(exe, kFunction);
+  if (!offset) return offset.error();
+  if (!*offset) return false;  // no such function: nothing to probe
   LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = kFunction);
   // A pid, not -1: the kernel then plants the breakpoint in this process's pages only, and
   // other programs running the same executable never trap.
   bpf_link* link = bpf_program__attach_uprobe_opts(skel_->progs.go_semrelease, pid, exe.c_str(),
-                                                   0, &opts);
+                                                   **offset, &opts);
   if (!link) {
     const int err = errno;
     if (err == ENOENT) return false;  // no such symbol: nothing to probe

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "golang/go_probe_site.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
 #include "support/privileges.h"
@@ -78,6 +79,12 @@ TEST(GoGoroutines, BlockAndMutexOfEachPreforkWorkerMatchItsOwnProfiles) {
   const fs::path binary = dir / "goprefork";
   ASSERT_NO_FATAL_FAILURE(waitprof_test::build_go_program(GOPREFORK_SRC, binary, dir));
   if (IsSkipped()) return;
+  // Debian's Go opens sync.runtime_Semrelease with the stack check: the uprobe goes on its
+  // jump (one trap a hit, not two), and the mutex stacks below are read from there.
+  auto probe_offset = waitprof::go_probe_offset(binary.string(), "sync.runtime_Semrelease");
+  ASSERT_TRUE(probe_offset) << probe_offset.error().message;
+  ASSERT_TRUE(probe_offset->has_value());
+  EXPECT_EQ(**probe_offset, 4u);
 
   const int port = waitprof_test::free_port();
   const std::string listen = "127.0.0.1:" + std::to_string(port);
