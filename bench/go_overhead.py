@@ -9,7 +9,7 @@ built here with Debian's Go. Cost per hit: goprefork -semrelease-loop times call
 sync.runtime_Semrelease with no waiter (its fast path returns at once), without and with the
 probe attached: the difference is the trap plus the BPF program.
 
-Run as root after scripts/test.sh has built waitprof: sudo bench/go_overhead.py [--rounds 6]
+Run as root after scripts/test.sh has built waitprof: sudo bench/go_overhead.py [--rounds 8]
 [--seconds 10] [--workers 2] [--connections 32]. Results: bench/results/go-overhead-<time>/.
 """
 import argparse
@@ -109,7 +109,7 @@ def probe_cost(binary, out_dir, calls=200000):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=6, help="rounds of each kind, alternated")
+    p.add_argument("--rounds", type=int, default=8, help="rounds of each kind, alternated")
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)
@@ -130,13 +130,25 @@ def main():
     rate = {name: statistics.median(r["req_per_s"] for r in rounds if r["arm"] == name)
             for name, _ in ARMS}
     base = rate[ARMS[0][0]]
+    # Paired: each recorded round against the mean of the rounds without waitprof just before
+    # and after it. The box's throughput drifts by more than waitprof costs (rounds of one arm
+    # differ by 10% here), and a neighbour shares its drift.
+    paired = {}
+    for i, r in enumerate(rounds):
+        if r["arm"] == ARMS[0][0]:
+            continue
+        near = [rounds[j]["req_per_s"] for j in (i - i % len(ARMS), i - i % len(ARMS) + len(ARMS))
+                if 0 <= j < len(rounds)]
+        paired.setdefault(r["arm"], []).append(r["req_per_s"] / statistics.mean(near))
     traced = [r for r in rounds if "go_releases" in r]
     hits_per_request = statistics.median(r["go_releases"] / r["requests"] for r in traced)
     sampler_share = statistics.median(r["sampler_cpu_s"] / r["duration_s"] for r in traced)
     bare_ns, probed_ns = probe_cost(binary, args.out)
     lines = ["| measure | value |", "|---|---|"]
     for name, extra in ARMS:
-        ratio = "" if extra is None else f" (ratio {rate[name] / base:.3f}; goal >= 0.95)"
+        ratio = "" if extra is None else (
+            f" (ratio of medians {rate[name] / base:.3f}; paired ratio median "
+            f"{statistics.median(paired[name]):.3f}, {min(paired[name]):.3f}-{max(paired[name]):.3f}; goal >= 0.95)")
         lines.append(f"| throughput {name} (median of {args.rounds}) | {rate[name]:,.0f} req/s{ratio} |")
     table = "\n".join(lines + [
         f"| mutex uprobe hits per request | {hits_per_request:.4f} |",

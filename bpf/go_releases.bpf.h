@@ -11,8 +11,12 @@
  * Why an entry probe and never a uretprobe: Go moves goroutine stacks when they grow, and a
  * uretprobe's replaced return address on a moved stack crashes the program.
  *
+ * Where in it: at the JBE of its stack-bound check (go_probe_site.h), not its first
+ * instruction: the kernel emulates a jump, while any other probed instruction is single-stepped
+ * out of line, a second trap (11.2 µs a hit at the entry here, 1.5 µs at the jump).
+ *
  * Register ABI (ABIInternal, Go 1.17+ on amd64): the first integer argument, the semaphore's
- * address, is in RAX. At the entry no frame is pushed yet, so the kernel's frame-pointer walk
+ * address, is in RAX. Before the frame is pushed, the kernel's frame-pointer walk
  * goes from this pc straight to the caller of the caller (rbp is still unlockSlow's): the
  * stack reads sync.runtime_Semrelease ← sync.(*Mutex).Unlock (inlined in the user's
  * function) ← …, which is Go's own mutex stack with runtime frames trimmed. */

@@ -309,6 +309,24 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
     candidates.push_back(std::move(c));
   }
 
+  // A goroutine still parked where a reading last copied its stack whole (same registers,
+  // reason, sudog and park count: it has not run since) has that stack: no copy. Long waits,
+  // an idle pool's, cost one copy, not one a reading.
+  std::erase_if(candidates, [&](Candidate& c) {
+    auto it = known_.find(c.wait.goid);
+    if (it == known_.end()) return false;
+    const KnownStack& k = it->second;
+    if (k.sp != c.wait.sched_sp || k.pc != c.sched_pc || k.bp != c.sched_bp ||
+        k.reason != c.wait.reason || k.parks != c.wait.parks || k.sudog != c.wait.sudog) {
+      return false;
+    }
+    c.wait.stack = k.stack;
+    c.wait.stack_end = k.end;
+    c.wait.object = k.object;
+    reading.waits.push_back(std::move(c.wait));
+    return true;
+  });
+
   // Their stacks, and their sudogs' elem.
   std::vector<std::string> stacks(candidates.size());
   std::vector<uint64_t> elems(candidates.size(), 0);
@@ -457,8 +475,9 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
       }
       ++reading.moved_kept;
     } else {
-      known_[c.wait.goid] = {c.wait.sched_sp, c.sched_pc,   c.sched_bp,
-                             c.wait.reason,   c.wait.stack, c.wait.stack_end};
+      known_[c.wait.goid] = {c.wait.sched_sp, c.sched_pc,    c.sched_bp,
+                             c.wait.reason,   c.wait.parks,  c.wait.sudog,
+                             c.wait.object,   c.wait.stack, c.wait.stack_end};
     }
     reading.waits.push_back(std::move(c.wait));
   }

@@ -69,7 +69,8 @@ class GoroutineReader {
   // goroutine parked again at the same sp, pc and bp for the same reason has those frames.
   struct KnownStack {
     uint64_t sp = 0, pc = 0, bp = 0;
-    uint8_t reason = 0;
+    uint8_t reason = 0, parks = 0;
+    uint64_t sudog = 0, object = 0;
     std::vector<uint64_t> stack;
     uint32_t end = 0;
   };

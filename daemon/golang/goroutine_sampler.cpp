@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -27,6 +28,9 @@ uint64_t now_ns() {
 // A reading late by more than this (the sampler's thread starved on a loaded machine) charges
 // only this: what the goroutines did in the gap is unknown.
 constexpr uint64_t kMaxChargeNs = 1'000'000'000;
+
+// The sampler's thread is busy at most 1/this of the time.
+constexpr uint64_t kMaxBusyShareInverse = 10;
 
 // The reasons whose waits Go's block profile records (blockevent in chanrecv, chansend,
 // selectgo, semacquire1, notifyListWait). Not: a nil channel, an empty select, I/O, sleep,
@@ -196,6 +200,10 @@ void GoroutineSampler::run() {
     sample_once(now);
     next += period;
     if (next <= now) next = now + period;  // fell behind: skip, do not burst
+    // At most a tenth of a CPU, however many goroutines there are to read: a real-time
+    // thread reading without pause would take a core from the targets. The readings then come
+    // less often; each charges the time since the previous one, so totals stay right.
+    next = std::max(next, now + kMaxBusyShareInverse * (now_ns() - now));
   }
 }
 

@@ -62,16 +62,15 @@ std::string joined(const std::vector<std::string>& frames, size_t n) {
 // own block profile; the mutex profile's top stack against Go's; and no Go scheduler
 // parking in the lock profile.
 //
-// Tolerance, per worker: 40% on the block total, 50% on its math/rand path; over the tree
-// (both workers summed), 35% on each. The goroutines are sampled (199 Hz, the default), so a
-// total is a statistical estimate with a bias: a state sample sees a goroutine from its park
-// (gopark) to its wake-up where Go's clock starts earlier, at semacquire1's or
-// notifyListWait's entry, and runs on while a woken waiter whose semaphore was taken from
-// under it parks again. On this 2-core host, loaded by wrk as well, waitprof reads under Go:
-// measured per worker over 18 runs 0.64-1.07 of the block total (0.86 typical), 0.54-1.14 of
-// the math/rand path (0.71 the lowest tree-wide). The mutex delay's tolerance is wider, 0.4 to 1.6:
-// it is the sampled time a lock had a sleeper, while Go's runs from the head waiter's semacquire1
-// entry, parked or not (measured 0.52-0.77).
+// Tolerance, per worker: 30% on the block total, 35% on its math/rand path; over the tree
+// (both workers summed), 25% on each. The goroutines are sampled (199 Hz, the default), so a
+// total is a statistical estimate; on this 2-core host, loaded by wrk as well, measured per
+// worker over 36 runs 0.77-1.07 of Go's block total (0.93 typical), 0.71-1.18 of the math/rand
+// path. What is left under Go is mostly sync.Mutex's: Go's clock starts at semacquire1's entry,
+// before the park (and the semaphore root's lock), and runs on while a woken waiter whose
+// semaphore was taken from under it parks again; a reading sees neither. The mutex delay's
+// tolerance is 0.55 to 1.45: it is the sampled time a lock had a sleeper, while Go's runs from
+// the head waiter's semacquire1 entry, parked or not (measured 0.74-1.01).
 TEST(GoGoroutines, BlockAndMutexOfEachPreforkWorkerMatchItsOwnProfiles) {
   REQUIRE_ROOT_OR_SKIP();
   const fs::path dir = waitprof_test::fresh_dir("waitprof-go-test-", "prefork");
@@ -145,14 +144,14 @@ TEST(GoGoroutines, BlockAndMutexOfEachPreforkWorkerMatchItsOwnProfiles) {
         go_rand / 1e9, ratio(ours_rand, go_rand), ours_mutex / 1e9, go_mutex_total / 1e9,
         ratio(ours_mutex, go_mutex_total));
     ASSERT_GT(go_rand, 1e8) << "the worker's own profile shows no math/rand contention: no test";
-    EXPECT_NEAR(ratio(ours_total, go_total), 1.0, 0.4) << out;
-    EXPECT_NEAR(ratio(ours_rand, go_rand), 1.0, 0.5) << out;
+    EXPECT_NEAR(ratio(ours_total, go_total), 1.0, 0.30) << out;
+    EXPECT_NEAR(ratio(ours_rand, go_rand), 1.0, 0.35) << out;
     tree_go_total += go_total;
     tree_go_rand += go_rand;
     tree_total += ours_total;
     tree_rand += ours_rand;
-    EXPECT_GT(ratio(ours_mutex, go_mutex_total), 0.4) << out;
-    EXPECT_LT(ratio(ours_mutex, go_mutex_total), 1.6) << out;
+    EXPECT_GT(ratio(ours_mutex, go_mutex_total), 0.55) << out;
+    EXPECT_LT(ratio(ours_mutex, go_mutex_total), 1.45) << out;
 
     // The mutex profile's top stack is Go's: the unlock in math/rand's locked source.
     const std::vector<std::string> go_top = top_stack(go_mutex, nullptr);
@@ -169,8 +168,8 @@ TEST(GoGoroutines, BlockAndMutexOfEachPreforkWorkerMatchItsOwnProfiles) {
     }
   }
   EXPECT_EQ(workers, 2);
-  EXPECT_NEAR(ratio(tree_total, tree_go_total), 1.0, 0.35) << out;
-  EXPECT_NEAR(ratio(tree_rand, tree_go_rand), 1.0, 0.35) << out;
+  EXPECT_NEAR(ratio(tree_total, tree_go_total), 1.0, 0.25) << out;
+  EXPECT_NEAR(ratio(tree_rand, tree_go_rand), 1.0, 0.25) << out;
 
   // The lock profile: the goroutines' sync.Mutex waits, never the scheduler's thread parking.
   EXPECT_GT(lock.total("delay", in_lockedsource), 0);
@@ -187,5 +186,8 @@ TEST(GoGoroutines, BlockAndMutexOfEachPreforkWorkerMatchItsOwnProfiles) {
   const nlohmann::json summary = waitprof_test::read_json(dir / "out" / "summary.json");
   EXPECT_GE(summary["goroutines"]["release_probes"].get<int>(), 2) << summary.dump();
   EXPECT_GT(summary["goroutines"]["readings"].get<int>(), 1000) << summary.dump();
+  // As root the reader runs real-time: readings on time, not when the busy CPUs let it.
+  EXPECT_EQ(summary["goroutines"]["sampler_realtime_error"].get<std::string>(), "")
+      << summary.dump();
   fs::remove_all(dir);
 }
