@@ -4,7 +4,8 @@
 
 namespace waitprof {
 
-Result<std::optional<uint64_t>> go_probe_offset(const std::string& path, const std::string& function) {
+Result<std::optional<uint64_t>> go_probe_offset(const std::string& path,
+                                                const std::string& function) {
   Result<ElfFile> elf = ElfFile::open(path);
   if (!elf) return elf.error();
   const auto symbols = elf->symbols({function});

@@ -20,7 +20,8 @@ namespace waitprof {
 // emulates a jump, which needs none (1.5 µs a hit). Nothing the probe reads has changed by
 // then: the compare touches only the flags, so the arguments are still in their registers
 // (RAX: the first) and no frame has been pushed yet.
-Result<std::optional<uint64_t>> go_probe_offset(const std::string& path, const std::string& function);
+Result<std::optional<uint64_t>> go_probe_offset(const std::string& path,
+                                                const std::string& function);
 
 // The same, from the function's first bytes.
 uint64_t go_probe_offset_in(std::string_view code);

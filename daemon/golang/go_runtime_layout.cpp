@@ -99,9 +99,8 @@ Result<GoRuntimeLayout> read_go_runtime_layout(const std::string& path) {
     }
   }
 
-  const auto symbols =
-      elf->symbols({"runtime.allgs", "runtime.waitReasonStrings", "runtime.semtable",
-                               "runtime.goexit.abi0", "runtime.goexit"});
+  const auto symbols = elf->symbols({"runtime.allgs", "runtime.waitReasonStrings",
+                                     "runtime.semtable", "runtime.goexit.abi0", "runtime.goexit"});
   if (!symbols.contains("runtime.allgs")) {
     return Error{path +
                  " has no symbol runtime.allgs (stripped with -ldflags=-s?): its goroutines cannot "

@@ -110,7 +110,8 @@ void read_spans(pid_t pid, std::vector<Span>& spans) {
   size_t u = 0;
   for (size_t r = 0; r < ranges.size(); ++r) {
     if (reads[r].ok || ranges[r].first == ranges[r].last) continue;
-    for (size_t k = ranges[r].first; k <= ranges[r].last; ++k) spans[order[k]].ok = unmerged[u++].ok;
+    for (size_t k = ranges[r].first; k <= ranges[r].last; ++k)
+      spans[order[k]].ok = unmerged[u++].ok;
   }
 }
 
@@ -266,10 +267,10 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
   if (!pointers) return pointers.error();
 
   // Each g from its start up to the last field read.
-  const uint64_t span = std::max({L.g_stack_hi, L.g_sched_sp, L.g_sched_pc, L.g_sched_bp,
-                                  L.g_atomicstatus, L.g_goid, L.g_waitreason, L.g_waiting,
-                                  L.g_tracking_seq}) +
-                        8;
+  const uint64_t span =
+      std::max({L.g_stack_hi, L.g_sched_sp, L.g_sched_pc, L.g_sched_bp, L.g_atomicstatus, L.g_goid,
+                L.g_waitreason, L.g_waiting, L.g_tracking_seq}) +
+      8;
   std::string gs(len * span, '\0');
   std::vector<Span> spans(len);
   for (uint64_t i = 0; i < len; ++i) {
@@ -475,8 +476,8 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
       }
       ++reading.moved_kept;
     } else {
-      known_[c.wait.goid] = {c.wait.sched_sp, c.sched_pc,    c.sched_bp,
-                             c.wait.reason,   c.wait.parks,  c.wait.sudog,
+      known_[c.wait.goid] = {c.wait.sched_sp, c.sched_pc,   c.sched_bp,
+                             c.wait.reason,   c.wait.parks, c.wait.sudog,
                              c.wait.object,   c.wait.stack, c.wait.stack_end};
     }
     reading.waits.push_back(std::move(c.wait));

@@ -26,9 +26,9 @@ struct GoroutineWait {
   uint64_t goid = 0;
   uint8_t reason = 0;  // index into GoroutineReader::wait_reasons()
   uint64_t sched_sp = 0;
-  uint64_t sudog = 0;           // g.waiting: a park on a channel or semaphore queues one
-  uint8_t parks = 0;  // g.trackingSeq: changes with every park (0 when the runtime has none)
-  uint64_t object = 0;          // its elem: the semaphore's address for a semacquire
+  uint64_t sudog = 0;   // g.waiting: a park on a channel or semaphore queues one
+  uint8_t parks = 0;    // g.trackingSeq: changes with every park (0 when the runtime has none)
+  uint64_t object = 0;  // its elem: the semaphore's address for a semacquire
   std::vector<uint64_t> stack;  // leaf first: the pc the park saved, then return addresses
   uint32_t stack_end = 0;       // enum waitprof_stack_end
 };
