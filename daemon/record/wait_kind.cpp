@@ -1,5 +1,6 @@
 #include "record/wait_kind.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 #include <utility>
@@ -153,6 +154,17 @@ WaitKind classify_futex_wait(const std::vector<Frame>& user_frames, int64_t fute
 }
 
 WaitKind classify_goroutine_wait(const std::vector<Frame>& user_frames, std::string_view reason) {
+  // A goroutine of the runtime's own, waiting in runtime code only: runtime.main's handshake
+  // with the sweeper and scavenger it starts (gcenable's channel), before the program's main
+  // and before it could have turned Go's block profile on.
+  const bool all_runtime =
+      !user_frames.empty() &&
+      std::all_of(user_frames.begin(), user_frames.end(), [](const Frame& f) {
+        return std::all_of(f.lines.begin(), f.lines.end(), [](const SourceLine& l) {
+          return l.function.starts_with("runtime.");
+        });
+      });
+  if (all_runtime) return WaitKind::kGoRuntime;
   if (reason == "chan receive" || reason == "chan send" || reason == "select") {
     return WaitKind::kChannel;
   }

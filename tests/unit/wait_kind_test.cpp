@@ -217,3 +217,22 @@ TEST(GoroutineWaitKind, TheRuntimesOwnSemaphoresAreNoProgramWait) {
   EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"main.custom"})}, "semacquire"),
             WaitKind::kSemaphore);
 }
+
+TEST(GoroutineWaitKind, TheRuntimesOwnGoroutinesWaitsAreNoProgramWait) {
+  // runtime.main's handshake with the sweeper and scavenger, before the program's main.
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"runtime.chanrecv1"}),
+                            frame(kGoProgram, {"runtime.gcenable"}),
+                            frame(kGoProgram, {"runtime.main"})},
+                           "chan receive"),
+            WaitKind::kGoRuntime);
+  // A receive in the program's code is the program's, runtime frames or not.
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"runtime.chanrecv1"}),
+                            frame(kGoProgram, {"main.worker"})},
+                           "chan receive"),
+            WaitKind::kChannel);
+  // runtime/pprof is not the runtime.
+  EXPECT_EQ(goroutine_kind({frame(kGoProgram, {"runtime.selectgo"}),
+                            frame(kGoProgram, {"runtime/pprof.profileWriter"})},
+                           "select"),
+            WaitKind::kChannel);
+}
