@@ -3,7 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <time.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <optional>
 #include <string>
@@ -15,6 +18,7 @@
 #include "profile.skel.h"
 #include "record/profile_programs.h"
 #include "record/thread_slot_map.h"
+#include "util/read_file.h"
 
 namespace waitprof {
 
@@ -250,6 +254,51 @@ RawSample with_value(RawSample s, const waitprof_count_total& v) {
   return s;
 }
 
+// Threads' run time so far (/proc/PID/task/TID/schedstat: se.sum_exec_runtime, ns), and when
+// it was read.
+class ThreadRuntimes {
+ public:
+  ThreadRuntimes() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    read_ns_ = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  }
+  std::optional<uint64_t> of(uint32_t tgid, uint32_t tid) const {
+    Result<std::string> text = read_text_file("/proc/" + std::to_string(tgid) + "/task/" +
+                                              std::to_string(tid) + "/schedstat");
+    if (!text) return std::nullopt;  // exited
+    return std::strtoull(text->c_str(), nullptr, 10);
+  }
+  uint64_t read_ns() const { return read_ns_; }
+
+ private:
+  uint64_t read_ns_ = 0;
+};
+
+// Where a wait still open in a thread's slot at the stop ends. The kernel now and then puts
+// a thread back on a CPU without a sched_switch event (see end_untraced_wait in
+// bpf/profile.bpf.c): its wait stays open, and its next switch-out ends it from the run time
+// since; at the stop there is no next switch-out, and a thread that resumed so and ran on
+// until the stop (a busy loop alone on a CPU: 356 ms of it once) would be charged a wait it was
+// not in. A thread that has run since its switch-out resumed at the stop less what it ran
+// before the stop (what it ran after the stop, while this reads, is at most the time since).
+//
+// Only for waits that began at a switch-out: a lock wait timed from futex entry to exit
+// (without lock_in_switch) runs on its thread until it sleeps.
+uint64_t wait_end_at_stop(const waitprof_thread_slot& slot, const ThreadRuntimes& runtimes,
+                          bool lock_in_switch, uint64_t stop_ns) {
+  const bool from_switch_out = slot.offcpu.start_ns || (lock_in_switch && slot.lock.start_ns);
+  if (!from_switch_out) return stop_ns;
+  const uint32_t tgid = slot.offcpu.start_ns ? slot.offcpu.key.tgid : slot.lock.key.tgid;
+  const std::optional<uint64_t> runtime = runtimes.of(tgid, slot.tid);
+  if (!runtime || *runtime <= slot.runtime_at_switch_out) return stop_ns;
+  const uint64_t since_stop = runtimes.read_ns() > stop_ns ? runtimes.read_ns() - stop_ns : 0;
+  const uint64_t ran = *runtime - slot.runtime_at_switch_out;
+  if (ran <= since_stop) return stop_ns;  // it may have resumed only after the stop
+  const uint64_t ran_before_stop = ran - since_stop;
+  return stop_ns > ran_before_stop ? stop_ns - ran_before_stop : 0;
+}
+
 // A wait open since start_ns and still open at the stop, as the sample make() gives, or
 // nothing when it is not to be charged.
 template <typename MakeSample>
@@ -476,6 +525,7 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
 
   auto offcpu = [&](const waitprof_offcpu_key& key) { return offcpu_sample(key, stacks); };
   auto lock = [&](const waitprof_lock_key& key) { return lock_sample(key, stacks); };
+  const ThreadRuntimes runtimes;
   // Each live thread's running sums, and its waits still open at the stop: that wait so far
   // is real waiting inside the window; dropping it would undercount exactly the longest.
   std::unordered_set<uint32_t> threads_with_slot;
@@ -489,12 +539,15 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
     // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
+    const bool lock_in_switch = skel.rodata->lock_in_switch;
+    const uint64_t end = wait_end_at_stop(slot, runtimes, lock_in_switch, stop_ns);
+    const uint64_t lock_end = lock_in_switch ? end : stop_ns;
     if (std::optional<waitprof_mutex_key> key = pending_release(slot)) {
-      add_open_wait_since(slot.lock.start_ns, stop_ns, min_block_ns,
+      add_open_wait_since(slot.lock.start_ns, lock_end, min_block_ns,
                           [&] { return mutex_sample(*key, stacks); }, out);
     }
-    add_open_wait(slot.offcpu, stop_ns, min_block_ns, offcpu, out);
-    add_open_wait(slot.lock, stop_ns, min_block_ns, lock, out);
+    add_open_wait(slot.offcpu, end, min_block_ns, offcpu, out);
+    add_open_wait(slot.lock, lock_end, min_block_ns, lock, out);
   }
 
   s = add_seeded_waits<waitprof_offcpu_start>(skel.maps.seeded_offcpu, "seeded_offcpu",
