@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -254,26 +254,22 @@ RawSample with_value(RawSample s, const waitprof_count_total& v) {
   return s;
 }
 
-// Threads' run time so far (/proc/PID/task/TID/schedstat: se.sum_exec_runtime, ns), and when
-// it was read.
-class ThreadRuntimes {
- public:
-  ThreadRuntimes() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    read_ns_ = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-  }
-  std::optional<uint64_t> of(uint32_t tgid, uint32_t tid) const {
-    Result<std::string> text = read_text_file("/proc/" + std::to_string(tgid) + "/task/" +
-                                              std::to_string(tid) + "/schedstat");
-    if (!text) return std::nullopt;  // exited
-    return std::strtoull(text->c_str(), nullptr, 10);
-  }
-  uint64_t read_ns() const { return read_ns_; }
-
- private:
-  uint64_t read_ns_ = 0;
+// A thread's run time so far (/proc/PID/task/TID/schedstat: se.sum_exec_runtime, ns) and the
+// CLOCK_MONOTONIC time it was read at; nullopt once it has exited.
+struct ThreadRuntime {
+  uint64_t runtime_ns = 0, read_ns = 0;
 };
+
+std::optional<ThreadRuntime> thread_runtime(uint32_t tgid, uint32_t tid) {
+  Result<std::string> text = read_text_file("/proc/" + std::to_string(tgid) + "/task/" +
+                                            std::to_string(tid) + "/schedstat");
+  if (!text) return std::nullopt;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ThreadRuntime{
+      std::strtoull(text->c_str(), nullptr, 10),
+      static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec)};
+}
 
 // Where a wait still open in a thread's slot at the stop ends. The kernel now and then puts
 // a thread back on a CPU without a sched_switch event (see end_untraced_wait in
@@ -285,15 +281,14 @@ class ThreadRuntimes {
 //
 // Only for waits that began at a switch-out: a lock wait timed from futex entry to exit
 // (without lock_in_switch) runs on its thread until it sleeps.
-uint64_t wait_end_at_stop(const waitprof_thread_slot& slot, const ThreadRuntimes& runtimes,
-                          bool lock_in_switch, uint64_t stop_ns) {
+uint64_t wait_end_at_stop(const waitprof_thread_slot& slot, bool lock_in_switch, uint64_t stop_ns) {
   const bool from_switch_out = slot.offcpu.start_ns || (lock_in_switch && slot.lock.start_ns);
   if (!from_switch_out) return stop_ns;
   const uint32_t tgid = slot.offcpu.start_ns ? slot.offcpu.key.tgid : slot.lock.key.tgid;
-  const std::optional<uint64_t> runtime = runtimes.of(tgid, slot.tid);
-  if (!runtime || *runtime <= slot.runtime_at_switch_out) return stop_ns;
-  const uint64_t since_stop = runtimes.read_ns() > stop_ns ? runtimes.read_ns() - stop_ns : 0;
-  const uint64_t ran = *runtime - slot.runtime_at_switch_out;
+  const std::optional<ThreadRuntime> now = thread_runtime(tgid, slot.tid);
+  if (!now || now->runtime_ns <= slot.runtime_at_switch_out) return stop_ns;
+  const uint64_t since_stop = now->read_ns > stop_ns ? now->read_ns - stop_ns : 0;
+  const uint64_t ran = now->runtime_ns - slot.runtime_at_switch_out;
   if (ran <= since_stop) return stop_ns;  // it may have resumed only after the stop
   const uint64_t ran_before_stop = ran - since_stop;
   return stop_ns > ran_before_stop ? stop_ns - ran_before_stop : 0;
@@ -525,7 +520,6 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
 
   auto offcpu = [&](const waitprof_offcpu_key& key) { return offcpu_sample(key, stacks); };
   auto lock = [&](const waitprof_lock_key& key) { return lock_sample(key, stacks); };
-  const ThreadRuntimes runtimes;
   // Each live thread's running sums, and its waits still open at the stop: that wait so far
   // is real waiting inside the window; dropping it would undercount exactly the longest.
   std::unordered_set<uint32_t> threads_with_slot;
@@ -537,11 +531,11 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(lock(slot.lock_sum.key), slot.lock_sum.value));
     if (slot.send_sum.value.count)
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
+    const bool lock_in_switch = skel.rodata->lock_in_switch;
+    const uint64_t end = wait_end_at_stop(slot, lock_in_switch, stop_ns);
+    const uint64_t lock_end = lock_in_switch ? end : stop_ns;
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
     // to the stop, as the lock profile charges it (charge_release in BPF, at the stop).
-    const bool lock_in_switch = skel.rodata->lock_in_switch;
-    const uint64_t end = wait_end_at_stop(slot, runtimes, lock_in_switch, stop_ns);
-    const uint64_t lock_end = lock_in_switch ? end : stop_ns;
     if (std::optional<waitprof_mutex_key> key = pending_release(slot)) {
       add_open_wait_since(slot.lock.start_ns, lock_end, min_block_ns,
                           [&] { return mutex_sample(*key, stacks); }, out);
