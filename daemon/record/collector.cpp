@@ -271,13 +271,14 @@ std::optional<ThreadRuntime> thread_runtime(uint32_t tgid, uint32_t tid) {
       static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec)};
 }
 
-// Where a wait still open in a thread's slot at the stop ends. The kernel now and then puts
-// a thread back on a CPU without a sched_switch event (see end_untraced_wait in
-// bpf/profile.bpf.c): its wait stays open, and its next switch-out ends it from the run time
-// since; at the stop there is no next switch-out, and a thread that resumed so and ran on
-// until the stop (a busy loop alone on a CPU: 356 ms of it once) would be charged a wait it was
-// not in. A thread that has run since its switch-out resumed at the stop less what it ran
-// before the stop (what it ran after the stop, while this reads, is at most the time since).
+// Where a wait still open in a thread's slot at the stop (or at a live window's end) ends.
+// The kernel now and then puts a thread back on a CPU without a sched_switch event (see
+// end_untraced_wait in bpf/profile.bpf.c): its wait stays open, and its next switch-out ends
+// it from the run time since; at the stop there is no next switch-out, and a thread that
+// resumed so and ran on until the stop (a busy loop alone on a CPU: 356 ms of it once) would
+// be charged a wait it was not in. A thread that has run since its switch-out resumed at the
+// stop less what it ran before the stop (what it ran after the stop, while this reads, is at
+// most the time since).
 //
 // Only for waits that began at a switch-out: a lock wait timed from futex entry to exit
 // (without lock_in_switch) runs on its thread until it sleeps.
@@ -370,7 +371,8 @@ Result<std::vector<RawSample>> open_offcpu_waits(const ProfilePrograms& programs
   std::unordered_set<uint32_t> threads_with_slot;
   for (const auto& [index, slot] : copy_slots(*slot_map)) {
     threads_with_slot.insert(slot.tid);
-    add_open_wait(slot.offcpu, now_ns, 0, offcpu, out);
+    add_open_wait(slot.offcpu, wait_end_at_stop(slot, skel.rodata->lock_in_switch, now_ns), 0,
+                  offcpu, out);
   }
   Status s = add_seeded_waits<waitprof_offcpu_start>(skel.maps.seeded_offcpu, "seeded_offcpu",
                                                      threads_with_slot, now_ns, 0, offcpu, out);
