@@ -310,20 +310,24 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
     candidates.push_back(std::move(c));
   }
 
-  // A goroutine still parked where a reading last copied its stack whole (same registers,
-  // reason, sudog and park count: it has not run since) has that stack: no copy. Long waits,
-  // an idle pool's, cost one copy, not one a reading.
-  std::erase_if(candidates, [&](Candidate& c) {
+  // The stack last read whole at these very registers, if any.
+  auto known_at = [&](const Candidate& c) -> const KnownStack* {
     auto it = known_.find(c.wait.goid);
-    if (it == known_.end()) return false;
-    const KnownStack& k = it->second;
-    if (k.sp != c.wait.sched_sp || k.pc != c.sched_pc || k.bp != c.sched_bp ||
-        k.reason != c.wait.reason || k.parks != c.wait.parks || k.sudog != c.wait.sudog) {
-      return false;
+    if (it == known_.end() || it->second.sp != c.wait.sched_sp || it->second.pc != c.sched_pc ||
+        it->second.bp != c.sched_bp || it->second.reason != c.wait.reason) {
+      return nullptr;
     }
-    c.wait.stack = k.stack;
-    c.wait.stack_end = k.end;
-    c.wait.object = k.object;
+    return &it->second;
+  };
+  // A goroutine still parked where a reading last copied its stack whole (same registers and
+  // reason, and the same sudog and park count: it has not run since) has that stack: no copy.
+  // Long waits, an idle pool's, cost one copy, not one a reading.
+  std::erase_if(candidates, [&](Candidate& c) {
+    const KnownStack* k = known_at(c);
+    if (!k || k->parks != c.wait.parks || k->sudog != c.wait.sudog) return false;
+    c.wait.stack = k->stack;
+    c.wait.stack_end = k->end;
+    c.wait.object = k->object;
     reading.waits.push_back(std::move(c.wait));
     return true;
   });
@@ -400,17 +404,8 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
                        !same(L.g_sched_pc, 8) || !same(L.g_sched_bp, 8) ||
                        !same(L.g_waitreason, 1) || !same(L.g_waiting, 8) || !same(L.g_goid, 8) ||
                        (L.g_tracking_seq && !same(L.g_tracking_seq, 1));
-    // The stack last read whole at these very registers, if any.
-    auto known = [&]() -> const KnownStack* {
-      auto it = known_.find(c.wait.goid);
-      if (it == known_.end() || it->second.sp != c.wait.sched_sp || it->second.pc != c.sched_pc ||
-          it->second.bp != c.sched_bp || it->second.reason != c.wait.reason) {
-        return nullptr;
-      }
-      return &it->second;
-    };
     if (!stack_ok) {
-      if (const KnownStack* k = known()) {
+      if (const KnownStack* k = known_at(c)) {
         c.wait.stack = k->stack;
         c.wait.stack_end = k->end;
         ++reading.moved_kept;
@@ -466,7 +461,7 @@ Result<GoroutineReader::Reading> GoroutineReader::read(const std::vector<bool>& 
       const uint64_t last = c.wait.stack.back() - bias_;
       if (c.wait.stack_end != WAITPROF_STACK_END_FP_ZERO || last <= L.goexit ||
           last > L.goexit + L.goexit_size) {
-        const KnownStack* k = known();
+        const KnownStack* k = known_at(c);
         if (!k) {
           ++reading.moved;
           continue;

@@ -202,7 +202,9 @@ void GoroutineSampler::run() {
     if (next <= now) next = now + period;  // fell behind: skip, do not burst
     // At most a tenth of a CPU, however many goroutines there are to read: a real-time
     // thread reading without pause would take a core from the targets. The readings then come
-    // less often; each charges the time since the previous one, so totals stay right.
+    // less often; each charges the time since the previous one, so totals stay right while
+    // readings are less than kMaxChargeNs apart (a process of ~100,000 goroutines and more
+    // is read further apart than that, and undercounted).
     next = std::max(next, now + kMaxBusyShareInverse * (now_ns() - now));
   }
 }

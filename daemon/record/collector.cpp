@@ -3,8 +3,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <time.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -17,6 +15,7 @@
 #include "profile.h"
 #include "profile.skel.h"
 #include "record/profile_programs.h"
+#include "record/recording_session.h"
 #include "record/thread_slot_map.h"
 #include "util/read_file.h"
 
@@ -264,11 +263,7 @@ std::optional<ThreadRuntime> thread_runtime(uint32_t tgid, uint32_t tid) {
   Result<std::string> text = read_text_file("/proc/" + std::to_string(tgid) + "/task/" +
                                             std::to_string(tid) + "/schedstat");
   if (!text) return std::nullopt;
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ThreadRuntime{
-      std::strtoull(text->c_str(), nullptr, 10),
-      static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec)};
+  return ThreadRuntime{std::strtoull(text->c_str(), nullptr, 10), monotonic_ns()};
 }
 
 // Where a wait still open in a thread's slot at the stop (or at a live window's end) ends.
@@ -506,6 +501,7 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
   ProfileMaps maps(skel);
   if (Status read = maps.read_all(); !read) return read.error();
   const SlotCopy slots = settle_slots(*slot_map, std::move(before), maps);
+  const bool lock_in_switch = skel.rodata->lock_in_switch;
 
   maps.offcpu.for_each([&](const waitprof_offcpu_key& key, const waitprof_count_total& v) {
     out.push_back(with_value(offcpu_sample(key, stacks), v));
@@ -533,7 +529,6 @@ Result<std::vector<RawSample>> collect_samples(const ProfilePrograms& programs, 
       out.push_back(with_value(lock(slot.lock_sum.key), slot.lock_sum.value));
     if (slot.send_sum.value.count)
       out.push_back(with_value(send_sample(slot.send_sum.key, stacks), slot.send_sum.value));
-    const bool lock_in_switch = skel.rodata->lock_in_switch;
     const uint64_t end = wait_end_at_stop(slot, lock_in_switch, stop_ns);
     const uint64_t lock_end = lock_in_switch ? end : stop_ns;
     // A lock wait released but not yet ended by its switch-in: charged to its releaser up
